@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// alertcap runs on Node 22. npm puts node_modules/.bin (the `node` package's Node 22) first on PATH for npm scripts
+// and npx, but a direct call or `npx --prefix` from elsewhere may start us on the system Node: re-exec on 22 then.
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const entry = join(root, "dist", "cli", "main.js");
+
+if (process.versions.node.split(".")[0] === "22") {
+  await import(pathToFileURL(entry).href);
+} else {
+  let node22;
+  try {
+    node22 = join(dirname(createRequire(import.meta.url).resolve("node/package.json")), "bin", "node");
+  } catch {
+    console.error(`alertcap needs Node 22 (this is ${process.version}); run \`npm ci\` in ${root} to install it.`);
+    process.exit(1);
+  }
+  const run = spawnSync(node22, [entry, ...process.argv.slice(2)], { stdio: "inherit" });
+  process.exit(run.status ?? 1);
+}

@@ -1,0 +1,600 @@
+// The Durable extension's side of a task hub, in process: it runs orchestrator episodes through the real
+// durable-functions replay engine, turns their actions into DTFx history, runs activities, fires durable timers,
+// delivers external events, continues-as-new, and persists every step (see store.ts). What DTFx enforces on replay
+// is enforced here on every episode, plus a stricter guard: the same history replayed twice must give the same
+// result, which catches Date.now(), Math.random() and environment reads in orchestrator code.
+import { isDeepStrictEqual } from "node:util";
+import type { Invoker } from "../invoker.js";
+import { fromTypedData } from "../invoker.js";
+import type { HostLogger } from "../log.js";
+import type { Clock } from "./clock.js";
+import {
+  ActionType,
+  type Action,
+  describeAction,
+  describeEvent,
+  EventType,
+  flattenActions,
+  history,
+  type HistoryEvent,
+  type OrchestratorState,
+  takesSequenceNumber,
+} from "./history.js";
+import {
+  type InboxMessage,
+  type InstanceRecord,
+  type InstanceStore,
+  type PendingActivity,
+  type RetryChain,
+  type RuntimeStatus,
+  TERMINAL_STATUSES,
+} from "./store.js";
+
+export interface TaskHubOptions {
+  hubName: string;
+  store: InstanceStore;
+  invoker: Invoker;
+  clock: Clock;
+  logger: HostLogger;
+  maxConcurrentActivityFunctions?: number;
+  maxConcurrentOrchestratorFunctions?: number;
+}
+
+export type ControlResult = "accepted" | "notFound" | "gone";
+
+export class InstanceConflictError extends Error {}
+
+/** Fields of the extension's orchestration trigger payload that never change here (OrchestrationContextToString). */
+const TRIGGER_CONSTANTS = {
+  upperSchemaVersion: 1,
+  upperSchemaVersionNew: 2,
+  longRunningTimerIntervalDuration: "3.00:00:00",
+  maximumShortTimerDuration: "6.00:00:00",
+  defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+};
+
+const OUT_OF_PROC_DATA = "\n\n$OutOfProcData$:";
+const MAX_BATCH = 100;
+
+class NonDeterminismError extends Error {}
+
+export class TaskHub {
+  readonly hubName: string;
+  private readonly records = new Map<string, InstanceRecord>();
+  private readonly locks = new Map<string, Promise<void>>();
+  private readonly runnable = new Set<string>();
+  private runningEpisodes = 0;
+  private runningActivities = 0;
+  private readonly activityQueue: Array<() => Promise<void>> = [];
+  private idleWaiters: Array<() => void> = [];
+  private inFlight = 0;
+  private closed = false;
+  private readonly maxActivities: number;
+  private readonly maxOrchestrations: number;
+
+  constructor(private readonly options: TaskHubOptions) {
+    this.hubName = options.hubName;
+    this.maxActivities = options.maxConcurrentActivityFunctions ?? 10;
+    this.maxOrchestrations = options.maxConcurrentOrchestratorFunctions ?? 10;
+  }
+
+  private get clock(): Clock {
+    return this.options.clock;
+  }
+
+  private log(message: string, level: "information" | "warning" | "error" = "information"): void {
+    this.options.logger.log("durable", message, level);
+  }
+
+  /** Loads durable state and resumes every unfinished instance: inbox, timers, and activities that were in flight. */
+  start(): void {
+    let resumed = 0;
+    for (const record of this.options.store.loadAll()) {
+      this.records.set(record.instanceId, record);
+      if (TERMINAL_STATUSES.has(record.status)) continue;
+      resumed++;
+      for (const timer of record.timers) this.armTimer(record.instanceId, timer.timerId, timer.generation, timer.fireAt);
+      for (const activity of record.activities) this.dispatchActivity(record.instanceId, activity);
+      if (record.inbox.length > 0) this.markRunnable(record.instanceId);
+    }
+    if (resumed > 0) this.log(`resumed ${resumed} unfinished orchestration(s) from durable state`);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  // ---- client operations (what the extension's HTTP API and RPC routes call) ----
+
+  async startNew(name: string, instanceId: string, input: unknown): Promise<void> {
+    const fn = this.options.invoker;
+    fn.triggerBindingName(name, "orchestrationTrigger"); // throws for an unknown orchestrator
+    await this.withInstance(instanceId, () => {
+      const existing = this.records.get(instanceId);
+      if (existing && !TERMINAL_STATUSES.has(existing.status)) {
+        throw new InstanceConflictError(`An instance with ID '${instanceId}' already exists (status ${existing.status}).`);
+      }
+      const now = this.clock.now().toISOString();
+      const record: InstanceRecord = {
+        instanceId,
+        name,
+        input: input ?? null,
+        status: "Pending",
+        output: null,
+        customStatus: null,
+        createdTime: now,
+        lastUpdatedTime: now,
+        generation: 0,
+        history: [],
+        inbox: [{ event: history.executionStarted(this.clock.now(), name, input, instanceId) }],
+        activities: [],
+        timers: [],
+        retryEventIds: [],
+        episodes: 0,
+      };
+      this.commit(record);
+    });
+    this.log(`${name} (${instanceId}) scheduled`);
+    this.markRunnable(instanceId);
+  }
+
+  async raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<ControlResult> {
+    const result = await this.withInstance(instanceId, (record) => {
+      if (!record) return "notFound";
+      if (TERMINAL_STATUSES.has(record.status)) return "gone";
+      record.inbox.push({ event: history.eventRaised(this.clock.now(), eventName, data) });
+      this.commit(record);
+      return "accepted";
+    });
+    if (result === "accepted") {
+      this.log(`event "${eventName}" raised to ${instanceId}`);
+      this.markRunnable(instanceId);
+    }
+    return result;
+  }
+
+  async terminate(instanceId: string, reason: string): Promise<ControlResult> {
+    return this.withInstance(instanceId, (record) => {
+      if (!record) return "notFound";
+      if (TERMINAL_STATUSES.has(record.status)) return "gone";
+      const now = this.clock.now();
+      record.history.push(
+        history.orchestratorStarted(now),
+        history.executionTerminated(now, reason),
+        history.executionCompleted(now, "Terminated", reason),
+        history.orchestratorCompleted(now),
+      );
+      this.finish(record, "Terminated", reason);
+      this.commit(record);
+      this.log(`${record.name} (${instanceId}) terminated: ${reason}`, "warning");
+      return "accepted";
+    });
+  }
+
+  async suspend(instanceId: string, reason: string): Promise<ControlResult> {
+    return this.withInstance(instanceId, (record) => {
+      if (!record) return "notFound";
+      if (TERMINAL_STATUSES.has(record.status)) return "gone";
+      record.history.push(history.executionSuspended(this.clock.now(), reason));
+      record.status = "Suspended";
+      this.commit(record);
+      return "accepted";
+    });
+  }
+
+  async resume(instanceId: string, reason: string): Promise<ControlResult> {
+    const result = await this.withInstance(instanceId, (record) => {
+      if (!record) return "notFound";
+      if (TERMINAL_STATUSES.has(record.status)) return "gone";
+      if (record.status !== "Suspended") return "accepted";
+      record.history.push(history.executionResumed(this.clock.now(), reason));
+      record.status = "Running";
+      this.commit(record);
+      return "accepted";
+    });
+    if (result === "accepted") this.markRunnable(instanceId);
+    return result;
+  }
+
+  /** Removes a finished instance's state; "running" for one that has not finished (the API answers 412). */
+  async purge(instanceId: string): Promise<"purged" | "notFound" | "running"> {
+    return this.withInstance(instanceId, (record) => {
+      if (!record) return "notFound";
+      if (!TERMINAL_STATUSES.has(record.status)) return "running";
+      this.records.delete(instanceId);
+      this.options.store.delete(instanceId);
+      return "purged";
+    });
+  }
+
+  get(instanceId: string): Readonly<InstanceRecord> | undefined {
+    return this.records.get(instanceId);
+  }
+
+  list(): ReadonlyArray<Readonly<InstanceRecord>> {
+    return [...this.records.values()];
+  }
+
+  /** Resolves once nothing is runnable, no episode or activity is running and nothing is being written. */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  // ---- internals ----
+
+  private isIdle(): boolean {
+    return this.runnable.size === 0 && this.runningEpisodes === 0 && this.runningActivities === 0 && this.activityQueue.length === 0 && this.inFlight === 0;
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Serialises every change to one instance (HTTP calls, episodes, activity results and timers interleave). */
+  private async withInstance<T>(instanceId: string, change: (record: InstanceRecord | undefined) => T | Promise<T>): Promise<T> {
+    const previous = this.locks.get(instanceId) ?? Promise.resolve();
+    let release!: () => void;
+    const current = new Promise<void>((resolve) => (release = resolve));
+    const chained = previous.then(() => current);
+    this.locks.set(instanceId, chained);
+    this.inFlight++;
+    try {
+      await previous;
+      return await change(this.records.get(instanceId));
+    } finally {
+      release();
+      if (this.locks.get(instanceId) === chained) this.locks.delete(instanceId);
+      this.inFlight--;
+      this.checkIdle();
+    }
+  }
+
+  private commit(record: InstanceRecord): void {
+    record.lastUpdatedTime = this.clock.now().toISOString();
+    this.options.store.save(record);
+    this.records.set(record.instanceId, record);
+  }
+
+  private markRunnable(instanceId: string): void {
+    if (this.closed) return;
+    this.runnable.add(instanceId);
+    queueMicrotask(() => this.pump());
+  }
+
+  private pump(): void {
+    while (!this.closed && this.runningEpisodes < this.maxOrchestrations && this.runnable.size > 0) {
+      const instanceId = this.runnable.values().next().value as string;
+      this.runnable.delete(instanceId);
+      this.runningEpisodes++;
+      void this.runEpisode(instanceId)
+        .catch((error: unknown) => this.log(`episode of ${instanceId} crashed the dispatcher: ${String(error)}`, "error"))
+        .finally(() => {
+          this.runningEpisodes--;
+          this.pump();
+          this.checkIdle();
+        });
+    }
+  }
+
+  /**
+   * Takes the next batch of messages. A message of a retry chain goes alone: the worker allocates a sequence number
+   * for the retry's timer or re-scheduled task as it processes that message, and the extension must allocate the
+   * same number, which it can only know when nothing else in the episode allocates numbers.
+   */
+  private takeBatch(record: InstanceRecord): InboxMessage[] {
+    const first = record.inbox[0];
+    if (!first) return [];
+    if (first.retry) return record.inbox.splice(0, 1);
+    let end = 1;
+    while (end < record.inbox.length && end < MAX_BATCH && !record.inbox[end]!.retry) end++;
+    return record.inbox.splice(0, end);
+  }
+
+  private async runEpisode(instanceId: string): Promise<void> {
+    const toDispatch: PendingActivity[] = [];
+    let runAgain = false;
+    await this.withInstance(instanceId, async (record) => {
+      if (!record || TERMINAL_STATUSES.has(record.status) || record.status === "Suspended") return;
+      const batch = this.takeBatch(record);
+      if (batch.length === 0) return;
+      const now = this.clock.now();
+      const episodeHistory = [...record.history, history.orchestratorStarted(now), ...batch.map((m) => m.event)];
+      if (record.status === "Pending") {
+        record.status = "Running";
+        this.log(`${record.name} (${instanceId}) started`);
+      }
+      record.episodes++;
+      try {
+        const state = await this.replay(record, episodeHistory);
+        this.applyEpisode(record, episodeHistory, batch, state, toDispatch);
+      } catch (error) {
+        toDispatch.length = 0;
+        const message = error instanceof Error ? error.message : String(error);
+        episodeHistory.push(history.executionCompleted(now, "Failed", message), history.orchestratorCompleted(now));
+        record.history = episodeHistory;
+        this.finish(record, "Failed", message);
+        this.log(`${record.name} (${instanceId}) failed: ${message}`, "error");
+      }
+      this.commit(record);
+      runAgain = record.inbox.length > 0 && !TERMINAL_STATUSES.has(record.status);
+    });
+    for (const activity of toDispatch) this.dispatchActivity(instanceId, activity);
+    if (runAgain) this.markRunnable(instanceId);
+  }
+
+  /** Runs the orchestrator on `episodeHistory` twice and insists on the same answer. */
+  private async replay(record: InstanceRecord, episodeHistory: HistoryEvent[]): Promise<OrchestratorState> {
+    const first = await this.invokeOrchestrator(record, episodeHistory);
+    const second = await this.invokeOrchestrator(record, episodeHistory);
+    if (!isDeepStrictEqual(first, second)) {
+      throw new NonDeterminismError(
+        `Non-deterministic orchestrator "${record.name}": replaying the same history twice gave different results ` +
+          `(${describeDifference(first, second)}). Orchestrator code must not read the clock, random numbers, ` +
+          `environment or I/O; use context.df.currentUtcDateTime and activities.`,
+      );
+    }
+    return first;
+  }
+
+  private async invokeOrchestrator(record: InstanceRecord, episodeHistory: HistoryEvent[]): Promise<OrchestratorState> {
+    const lastStarted = episodeHistory.map((e) => e.EventType).lastIndexOf(EventType.OrchestratorStarted);
+    const payload = {
+      history: episodeHistory.map((e, i) => ({ ...e, IsPlayed: i < lastStarted })),
+      input: record.input,
+      instanceId: record.instanceId,
+      isReplaying: lastStarted > 0,
+      parentInstanceId: null,
+      ...TRIGGER_CONSTANTS,
+    };
+    const invoker = this.options.invoker;
+    const binding = invoker.triggerBindingName(record.name, "orchestrationTrigger");
+    try {
+      const response = await invoker.invoke(record.name, { inputData: [{ name: binding, data: { json: JSON.stringify(payload) } }] });
+      return fromTypedData(response.returnValue) as OrchestratorState;
+    } catch (error) {
+      // durable-functions reports an orchestrator that threw as an OrchestrationFailureError whose message carries
+      // the state (actions so far and `error`) after a marker; anything else is a crash of the function itself.
+      const message = error instanceof Error ? error.message : String(error);
+      const at = message.indexOf(OUT_OF_PROC_DATA);
+      if (at < 0) throw new Error(`Orchestrator function '${record.name}' failed: ${message}`);
+      return JSON.parse(message.slice(at + OUT_OF_PROC_DATA.length)) as OrchestratorState;
+    }
+  }
+
+  /** Reconciles the episode's actions with history (DTFx's rules), then records what is new. */
+  private applyEpisode(
+    record: InstanceRecord,
+    episodeHistory: HistoryEvent[],
+    batch: InboxMessage[],
+    state: OrchestratorState,
+    toDispatch: PendingActivity[],
+  ): void {
+    const now = this.clock.now();
+    const actions = flattenActions(state);
+    const unsupported = actions.find(
+      (a) => !takesSequenceNumber(a) && a.actionType !== ActionType.WaitForExternalEvent && a.actionType !== ActionType.ContinueAsNew,
+    );
+    if (unsupported) {
+      throw new Error(`Orchestrator "${record.name}" used ${describeAction(unsupported)}, which the local host does not emulate.`);
+    }
+    const scheduling = episodeHistory.filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.TimerCreated);
+    let nextId = scheduling.reduce((max, e) => Math.max(max, e.EventId), -1) + 1;
+    const retryIds = new Set(record.retryEventIds);
+    const roots = scheduling.filter((e) => !retryIds.has(e.EventId)).sort((a, b) => a.EventId - b.EventId);
+    const sequenced = actions.filter(takesSequenceNumber);
+    const appended: HistoryEvent[] = [];
+
+    sequenced.forEach((action, index) => {
+      const past = roots[index];
+      if (past) {
+        assertSameAction(record.name, action, past);
+        if (action.actionType === ActionType.CreateTimer && action.isCanceled) {
+          record.timers = record.timers.filter((t) => t.timerId !== past.EventId);
+        }
+        return;
+      }
+      const id = nextId++;
+      if (action.actionType === ActionType.CreateTimer) {
+        const fireAt = new Date(action.fireAt as string).toISOString();
+        appended.push(history.timerCreated(now, id, fireAt));
+        if (!action.isCanceled) record.timers.push({ timerId: id, generation: record.generation, fireAt });
+      } else {
+        const name = action.functionName as string;
+        appended.push(history.taskScheduled(now, id, name, action.input));
+        const activity: PendingActivity = { taskId: id, generation: record.generation, name, input: action.input };
+        if (action.actionType === ActionType.CallActivityWithRetry && action.retryOptions) {
+          activity.retry = { name, input: action.input, options: action.retryOptions, attempt: 1, firstAttemptAt: now.toISOString() };
+        }
+        record.activities.push(activity);
+        toDispatch.push(activity);
+      }
+    });
+    if (sequenced.length < roots.length) {
+      const missing = roots.slice(sequenced.length).map(describeEvent).join(", ");
+      throw new NonDeterminismError(
+        `Non-deterministic orchestrator "${record.name}": history holds ${missing}, which the orchestrator no longer schedules.`,
+      );
+    }
+
+    // The extension's half of a retry chain: after a failed attempt, a back-off timer; after that timer, the next
+    // attempt (DTFx RetryInterceptor). The worker reserved the sequence numbers while processing the message.
+    const retryMessage = batch.length === 1 && batch[0]!.retry ? batch[0]! : undefined;
+    if (retryMessage?.retry && !state.isDone && state.error === undefined) {
+      const chain = retryMessage.retry;
+      const id = nextId++;
+      record.retryEventIds.push(id);
+      if (retryMessage.event.EventType === EventType.TaskFailed) {
+        const fireAt = new Date(now.getTime() + retryDelayMs(chain)).toISOString();
+        appended.push(history.timerCreated(now, id, fireAt));
+        record.timers.push({ timerId: id, generation: record.generation, fireAt, retry: chain });
+      } else if (chain.attempt < chain.options.maxNumberOfAttempts) {
+        const next: RetryChain = { ...chain, attempt: chain.attempt + 1 };
+        appended.push(history.taskScheduled(now, id, chain.name, chain.input));
+        const activity: PendingActivity = { taskId: id, generation: record.generation, name: chain.name, input: chain.input, retry: next };
+        record.activities.push(activity);
+        toDispatch.push(activity);
+        this.log(`${chain.name} retry ${next.attempt} of ${chain.options.maxNumberOfAttempts} for ${record.instanceId}`);
+      } else {
+        record.retryEventIds.pop(); // the worker fails the task instead of reserving a number
+      }
+    }
+
+    for (const armed of record.timers.filter((t) => appended.some((e) => e.EventId === t.timerId && e.EventType === EventType.TimerCreated))) {
+      this.armTimer(record.instanceId, armed.timerId, armed.generation, armed.fireAt);
+    }
+    if (state.customStatus !== undefined) record.customStatus = state.customStatus;
+    episodeHistory.push(...appended);
+
+    const continueAsNew = actions.find((a) => a.actionType === ActionType.ContinueAsNew);
+    if (state.error !== undefined) {
+      const message = `Orchestrator function '${record.name}' failed: ${state.error}`;
+      episodeHistory.push(history.executionCompleted(now, "Failed", message), history.orchestratorCompleted(now));
+      record.history = episodeHistory;
+      this.finish(record, "Failed", message);
+      toDispatch.length = 0;
+      this.log(`${record.name} (${record.instanceId}) failed: ${state.error.split("\n")[0]}`, "error");
+    } else if (continueAsNew) {
+      this.continueAsNew(record, continueAsNew);
+      toDispatch.length = 0;
+    } else if (state.isDone) {
+      episodeHistory.push(history.executionCompleted(now, "Completed", state.output), history.orchestratorCompleted(now));
+      record.history = episodeHistory;
+      this.finish(record, "Completed", state.output ?? null);
+      toDispatch.length = 0;
+      this.log(`${record.name} (${record.instanceId}) completed`);
+    } else {
+      episodeHistory.push(history.orchestratorCompleted(now));
+      record.history = episodeHistory;
+    }
+  }
+
+  /**
+   * A new generation with a fresh history and the new input. Results of the old generation's activities and timers
+   * are dropped; external events that arrived meanwhile are kept for the new generation.
+   */
+  private continueAsNew(record: InstanceRecord, action: Action): void {
+    const input = typeof action.input === "string" ? (JSON.parse(action.input) as unknown) : action.input;
+    record.generation++;
+    record.input = input ?? null;
+    record.history = [];
+    record.timers = [];
+    record.activities = [];
+    record.retryEventIds = [];
+    record.inbox = [
+      { event: history.executionStarted(this.clock.now(), record.name, input, record.instanceId) },
+      ...record.inbox.filter((m) => m.event.EventType === EventType.EventRaised),
+    ];
+    record.status = "Running";
+  }
+
+  private finish(record: InstanceRecord, status: RuntimeStatus, output: unknown): void {
+    record.status = status;
+    record.output = output;
+    record.inbox = [];
+    record.timers = [];
+    record.activities = [];
+  }
+
+  private armTimer(instanceId: string, timerId: number, generation: number, fireAt: string): void {
+    this.clock.at(new Date(fireAt), () => {
+      void this.withInstance(instanceId, (record) => {
+        const timer = record?.timers.find((t) => t.timerId === timerId && t.generation === generation);
+        if (!record || !timer || TERMINAL_STATUSES.has(record.status)) return false;
+        record.timers = record.timers.filter((t) => t !== timer);
+        const message: InboxMessage = { event: history.timerFired(this.clock.now(), timerId, fireAt) };
+        if (timer.retry) message.retry = timer.retry;
+        record.inbox.push(message);
+        this.commit(record);
+        return true;
+      }).then((fired) => fired && this.markRunnable(instanceId));
+    });
+  }
+
+  private dispatchActivity(instanceId: string, activity: PendingActivity): void {
+    this.activityQueue.push(() => this.runActivity(instanceId, activity));
+    this.drainActivities();
+  }
+
+  private drainActivities(): void {
+    while (!this.closed && this.runningActivities < this.maxActivities && this.activityQueue.length > 0) {
+      const run = this.activityQueue.shift()!;
+      this.runningActivities++;
+      void run().finally(() => {
+        this.runningActivities--;
+        this.drainActivities();
+        this.checkIdle();
+      });
+    }
+  }
+
+  private async runActivity(instanceId: string, activity: PendingActivity): Promise<void> {
+    const invoker = this.options.invoker;
+    const started = Date.now();
+    let message: InboxMessage;
+    try {
+      const binding = invoker.triggerBindingName(activity.name, "activityTrigger");
+      // The extension hands the worker the activity input as JSON; a string input is already JSON-encoded by
+      // durable-functions, and the worker's string conversion parses it back.
+      const data = typeof activity.input === "string" ? { string: activity.input } : { json: JSON.stringify(activity.input ?? null) };
+      const response = await invoker.invoke(activity.name, { inputData: [{ name: binding, data }] });
+      const result = fromTypedData(response.returnValue);
+      message = { event: history.taskCompleted(this.clock.now(), activity.taskId, result ?? null) };
+      this.log(`activity ${activity.name} for ${instanceId} succeeded (${Date.now() - started} ms)`);
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      const reason = `Activity function '${activity.name}' failed: ${err.message}`;
+      message = { event: history.taskFailed(this.clock.now(), activity.taskId, reason, err.stack ?? err.message) };
+      if (activity.retry) message.retry = activity.retry;
+      const attempt = activity.retry ? ` (attempt ${activity.retry.attempt} of ${activity.retry.options.maxNumberOfAttempts})` : "";
+      this.log(`activity ${activity.name} for ${instanceId} failed${attempt}: ${err.message}`, "warning");
+    }
+    const delivered = await this.withInstance(instanceId, (record) => {
+      const pending = record?.activities.find((a) => a.taskId === activity.taskId && a.generation === activity.generation);
+      if (!record || !pending || TERMINAL_STATUSES.has(record.status)) return false;
+      record.activities = record.activities.filter((a) => a !== pending);
+      record.inbox.push(message);
+      this.commit(record);
+      return true;
+    });
+    if (delivered) this.markRunnable(instanceId);
+  }
+}
+
+/** DTFx RetryInterceptor.ComputeNextDelay: first interval × coefficient^(attempt−1), capped by the maximum. */
+function retryDelayMs(chain: RetryChain): number {
+  const { firstRetryIntervalInMilliseconds, backoffCoefficient = 1, maxRetryIntervalInMilliseconds } = chain.options;
+  const delay = firstRetryIntervalInMilliseconds * Math.pow(backoffCoefficient, chain.attempt - 1);
+  return maxRetryIntervalInMilliseconds && maxRetryIntervalInMilliseconds > 0 ? Math.min(delay, maxRetryIntervalInMilliseconds) : delay;
+}
+
+function assertSameAction(orchestrator: string, action: Action, past: HistoryEvent): void {
+  const isTimer = action.actionType === ActionType.CreateTimer;
+  const same = isTimer
+    ? past.EventType === EventType.TimerCreated && new Date(past.FireAt as string).getTime() === new Date(action.fireAt as string).getTime()
+    : past.EventType === EventType.TaskScheduled && past.Name === action.functionName;
+  if (!same) {
+    throw new NonDeterminismError(
+      `Non-deterministic orchestrator "${orchestrator}": it now schedules ${describeAction(action)} where history ` +
+        `holds ${describeEvent(past)}. Orchestrator code must make the same calls in the same order on every replay.`,
+    );
+  }
+}
+
+function describeDifference(a: OrchestratorState, b: OrchestratorState): string {
+  const actionsA = flattenActions(a);
+  const actionsB = flattenActions(b);
+  for (let i = 0; i < Math.max(actionsA.length, actionsB.length); i++) {
+    if (!isDeepStrictEqual(actionsA[i], actionsB[i])) {
+      const left = actionsA[i] ? `${describeAction(actionsA[i]!)} ${JSON.stringify(actionsA[i])}` : "nothing";
+      const right = actionsB[i] ? `${describeAction(actionsB[i]!)} ${JSON.stringify(actionsB[i])}` : "nothing";
+      return `action #${i}: ${left} then ${right}`;
+    }
+  }
+  if (!isDeepStrictEqual(a.customStatus, b.customStatus)) return "customStatus differs";
+  if (!isDeepStrictEqual(a.output, b.output)) return "output differs";
+  return "state differs";
+}

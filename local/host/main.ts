@@ -1,0 +1,28 @@
+// `node dist/local/host/main.js [--script-root DIR] [--main GLOB] [--port N] [--data-dir DIR]`: the local Functions
+// host on its own, for any app folder (the test suite runs it on a small sample app this way).
+import { parseArgs } from "node:util";
+import { startHost } from "./host.js";
+
+const { values } = parseArgs({
+  options: {
+    "script-root": { type: "string", default: "." },
+    main: { type: "string" },
+    port: { type: "string", default: process.env.PORT ?? "7071" },
+    "data-dir": { type: "string", default: process.env.ALERTCAP_DATA_DIR ?? ".alertcap" },
+  },
+});
+
+const host = await startHost({
+  scriptRoot: values["script-root"],
+  dataDir: values["data-dir"],
+  port: Number(values.port),
+  ...(values.main ? { main: values.main } : {}),
+  ...(process.env.ALERTCAP_FUNCTION_KEY ? { functionKey: process.env.ALERTCAP_FUNCTION_KEY } : {}),
+  // The app setting Azure reads to change the host's 100 MB request body limit.
+  ...(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT ? { maxRequestBodyBytes: Number(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT) } : {}),
+});
+console.log(`alertcap local host ready at ${host.url} (functions: ${host.functionNames.join(", ")})`);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void host.close().then(() => process.exit(0)));
+}
