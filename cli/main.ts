@@ -3,6 +3,7 @@
 type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, () => Promise<Command>> = {
+  "explain-alert": async () => (await import("./explainAlert.js")).explainAlert,
 };
 
 function usage(): string {

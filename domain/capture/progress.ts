@@ -44,6 +44,8 @@ export interface CaptureProgress {
   stopRequestedBecause: string | null;
   startedAt: string | null;
   deadline: string | null;
+  /** When alertcap first saw the session final (Stopped or Error). */
+  stoppedAt: string | null;
   polls: number;
   nextPollAt: string | null;
   storagePath: string | null;

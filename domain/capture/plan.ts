@@ -1,0 +1,87 @@
+// Capture planning: what to ask Network Watcher for, under which name, and when to look again. Pure functions, so
+// the orchestrator's decisions can be tested without a host and replay identically.
+import type { CaptureSettings } from "./settings.js";
+
+/** The VM, scale set or scale-set instance a capture is about (as resolved from the alert). */
+export interface CaptureTargetRef {
+  id: string;
+  kind: "virtualMachine" | "virtualMachineScaleSet" | "virtualMachineScaleSetInstance";
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  instanceId?: string;
+}
+
+/** The parts of Network Watcher's PacketCapture body (2026-01-01) that alertcap sets. */
+export interface PacketCaptureBody {
+  properties: {
+    target: string;
+    targetType: "AzureVM" | "AzureVMSS";
+    scope?: { include: string[] };
+    bytesToCapturePerPacket: number;
+    totalBytesPerSession: number;
+    timeLimitInSeconds: number;
+    storageLocation: { storageId: string };
+    filters: CaptureSettings["filters"];
+  };
+}
+
+/** Network Watcher refuses a scale-set instance as the target: capture on the scale set, scoped to the instance. */
+export function captureTarget(target: CaptureTargetRef): Pick<PacketCaptureBody["properties"], "target" | "targetType" | "scope"> {
+  if (target.kind === "virtualMachine") return { target: target.id, targetType: "AzureVM" };
+  const scaleSetId = target.id.replace(/\/virtualMachines\/[^/]+$/i, "");
+  if (target.kind === "virtualMachineScaleSetInstance" && target.instanceId !== undefined) {
+    return { target: scaleSetId, targetType: "AzureVMSS", scope: { include: [target.instanceId] } };
+  }
+  return { target: scaleSetId, targetType: "AzureVMSS" };
+}
+
+export function packetCaptureBody(target: CaptureTargetRef, settings: CaptureSettings): PacketCaptureBody {
+  return {
+    properties: {
+      ...captureTarget(target),
+      bytesToCapturePerPacket: settings.bytesToCapturePerPacket,
+      totalBytesPerSession: settings.totalBytesPerSession,
+      timeLimitInSeconds: settings.timeLimitSeconds,
+      storageLocation: { storageId: settings.storageAccountId },
+      filters: settings.filters,
+    },
+  };
+}
+
+/** Every capture alertcap creates starts with this, so an operator can tell them apart in the portal. */
+export const CAPTURE_NAME_PREFIX = "alertcap-";
+
+/**
+ * A deterministic name, so a retried create finds the capture its first attempt made: the target's name and the
+ * orchestration's start time (to the second). ARM names allow 1–80 letters, digits, `_`, `.`, `-`; we keep to
+ * lower-case letters, digits and `-`. `attempt` > 0 picks an alternative when someone else's capture holds the name.
+ */
+export function captureName(target: CaptureTargetRef, startedAt: Date, attempt = 0): string {
+  const instance = target.instanceId !== undefined ? `-${target.instanceId}` : "";
+  const base = `${target.name}${instance}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "target";
+  const stamp = startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-").toLowerCase();
+  return `${CAPTURE_NAME_PREFIX}${base}-${stamp}${attempt > 0 ? `-${attempt + 1}` : ""}`;
+}
+
+export function isAlertcapCaptureName(name: string): boolean {
+  return name.startsWith(CAPTURE_NAME_PREFIX);
+}
+
+/** Network Watcher statuses after which a session will not capture any more. */
+export function isFinalCaptureStatus(status: string | null | undefined): boolean {
+  return status === "Stopped" || status === "Error";
+}
+
+/**
+ * Poll quickly at first (a capture that fails to start fails within seconds), then settle at the configured
+ * interval: 5 s, 10 s, 20 s, … capped by `pollSeconds`, and never past the deadline.
+ */
+export function nextPollDelaySeconds(pollsSoFar: number, pollSeconds: number): number {
+  return Math.max(1, Math.min(pollSeconds, 5 * 2 ** Math.min(pollsSoFar, 10)));
+}
+
+/** When alertcap stops the capture itself if Network Watcher has not: its own time limit plus a grace period. */
+export function captureDeadline(startedAt: Date, settings: Pick<CaptureSettings, "timeLimitSeconds" | "stopGraceSeconds">): Date {
+  return new Date(startedAt.getTime() + (settings.timeLimitSeconds + settings.stopGraceSeconds) * 1000);
+}

@@ -1,0 +1,175 @@
+// POST /api/alerts: the webhook an Azure Monitor action group calls. It decides in milliseconds and never starts
+// two captures for one target: the orchestration instance ID is derived from the target (Durable's singleton
+// pattern), so repeated deliveries and alert storms land on the one running capture. A Resolved alert becomes an
+// event to that capture, which stops it early.
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { type DurableClient, OrchestrationRuntimeStatus } from "durable-functions";
+import { allowedScopes, captureSettingsOrError, maxAlertBytes } from "../config/appSettings.js";
+import type { CaptureTarget } from "../domain/alerts/armId.js";
+import { type AlertDecision, decideAlertText } from "../domain/alerts/decide.js";
+import { captureInstanceId } from "../domain/alerts/instanceId.js";
+import { isInScope } from "../domain/alerts/scopes.js";
+import type { AlertSummary } from "../domain/capture/progress.js";
+import type { CaptureSettings } from "../domain/capture/settings.js";
+import type { CaptureOrchestrationInput } from "../orchestrators/captureOrchestrator.js";
+import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR } from "../orchestrators/names.js";
+
+const ACTIVE: ReadonlySet<string> = new Set([
+  OrchestrationRuntimeStatus.Pending,
+  OrchestrationRuntimeStatus.Running,
+  OrchestrationRuntimeStatus.ContinuedAsNew,
+  OrchestrationRuntimeStatus.Suspended,
+]);
+
+type TargetOutcome = "started" | "already-running" | "cooling-down" | "stop-requested" | "nothing-to-stop";
+
+interface TargetResult {
+  target: string;
+  id: string;
+  outcome: TargetOutcome;
+  reason: string;
+  statusQueryGetUri?: string;
+}
+
+const json = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): HttpResponseInit => ({
+  status,
+  jsonBody: body,
+  headers,
+});
+
+async function currentStatus(client: DurableClient, instanceId: string) {
+  try {
+    return await client.getStatus(instanceId, { showInput: false });
+  } catch {
+    return undefined; // 404: no capture has ever run for this target (or it was purged)
+  }
+}
+
+function alertSummary(decision: AlertDecision): AlertSummary {
+  return {
+    alertId: decision.alertId,
+    rule: decision.alert?.ruleName ?? null,
+    severity: decision.alert?.severity ?? null,
+    schema: decision.schema,
+    firedAt: decision.alert?.firedAt ?? null,
+  };
+}
+
+async function startCapture(client: DurableClient, target: CaptureTarget, decision: AlertDecision, settings: CaptureSettings): Promise<TargetResult> {
+  const id = captureInstanceId(target);
+  const existing = await currentStatus(client, id);
+  if (existing && ACTIVE.has(existing.runtimeStatus)) {
+    return { target: target.id, id, outcome: "already-running", reason: "A capture is already running for this target; this alert joins it." };
+  }
+  if (existing && settings.cooldownSeconds > 0) {
+    const since = (Date.now() - new Date(existing.lastUpdatedTime).getTime()) / 1000;
+    if (since < settings.cooldownSeconds) {
+      return {
+        target: target.id,
+        id,
+        outcome: "cooling-down",
+        reason: `A capture on this target ended ${Math.round(since)} s ago; alertcap waits ${settings.cooldownSeconds} s (ALERTCAP_COOLDOWN_SECONDS) before capturing it again.`,
+      };
+    }
+  }
+  const input: CaptureOrchestrationInput = {
+    target: { id: target.id, kind: target.kind, subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, name: target.name, ...(target.instanceId !== undefined ? { instanceId: target.instanceId } : {}) },
+    alert: alertSummary(decision),
+    settings,
+  };
+  try {
+    await client.startNew(CAPTURE_ORCHESTRATOR, { instanceId: id, input });
+  } catch {
+    // Another delivery of the same alert started it a moment ago (the task hub refuses a second start).
+    const raced = await currentStatus(client, id);
+    if (raced && ACTIVE.has(raced.runtimeStatus)) {
+      return { target: target.id, id, outcome: "already-running", reason: "A capture is already running for this target; this alert joins it." };
+    }
+    throw new Error(`Could not start a capture for ${target.id}.`);
+  }
+  return { target: target.id, id, outcome: "started", reason: "A packet capture is starting." };
+}
+
+async function requestStop(client: DurableClient, target: CaptureTarget, decision: AlertDecision): Promise<TargetResult> {
+  const id = captureInstanceId(target);
+  const existing = await currentStatus(client, id);
+  if (!existing || !ACTIVE.has(existing.runtimeStatus)) {
+    return { target: target.id, id, outcome: "nothing-to-stop", reason: "No capture is running for this target: nothing to stop." };
+  }
+  await client.raiseEvent(id, ALERT_RESOLVED_EVENT, { alertId: decision.alertId, resolvedAt: decision.alert?.resolvedAt ?? null });
+  return { target: target.id, id, outcome: "stop-requested", reason: "The alert is resolved: the running capture stops early." };
+}
+
+export async function receiveAlert(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const limit = maxAlertBytes();
+  const contentType = request.headers.get("content-type") ?? "";
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+    return json(415, { decision: "reject", reason: `Content-Type must be application/json (Azure Monitor sends JSON), not "${contentType.slice(0, 100) || "none"}".` });
+  }
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) return json(413, { decision: "reject", reason: `The body is ${declared} bytes; alertcap accepts alerts up to ${limit} bytes.` });
+  const bytes = Buffer.from(await request.arrayBuffer());
+  if (bytes.length > limit) return json(413, { decision: "reject", reason: `The body is ${bytes.length} bytes; alertcap accepts alerts up to ${limit} bytes.` });
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return json(400, { decision: "reject", reason: "The body is not valid UTF-8 text, so it cannot be an Azure Monitor alert." });
+  }
+
+  const decision = decideAlertText(text);
+  const summary = { decision: decision.decision, schema: decision.schema, alertId: decision.alertId, target: decision.target, reason: decision.reason };
+  context.log(`alert ${decision.decision}: ${decision.reason}`);
+  if (decision.decision === "reject") return json(400, summary);
+  if (decision.decision === "ignore") return json(200, summary);
+
+  const policy = allowedScopes();
+  if (policy.refuseAll) return json(403, { ...summary, decision: "reject", reason: policy.refuseAll });
+  const inScope = decision.targets.filter((t) => policy.allowed === null || isInScope(t, policy.allowed));
+  const outOfScope = decision.targets.filter((t) => !inScope.includes(t));
+  if (inScope.length === 0) {
+    return json(403, {
+      ...summary,
+      decision: "reject",
+      reason: `${outOfScope.map((t) => t.id).join(", ")} is outside ALERTCAP_ALLOWED_SCOPES: no capture was started.`,
+    });
+  }
+
+  const client = df.getClient(context);
+  let results: TargetResult[];
+  if (decision.decision === "capture") {
+    const settings = captureSettingsOrError();
+    if ("error" in settings) {
+      context.error(settings.error);
+      return json(503, { ...summary, reason: settings.error });
+    }
+    results = await Promise.all(inScope.map((t) => startCapture(client, t, decision, settings.settings)));
+  } else {
+    results = await Promise.all(inScope.map((t) => requestStop(client, t, decision)));
+  }
+  for (const r of results) {
+    r.statusQueryGetUri = client.createHttpManagementPayload(r.id).statusQueryGetUri;
+    context.log(`${r.outcome} ${r.id} for ${r.target}`);
+  }
+  const skipped = outOfScope.map((t) => ({ target: t.id, outcome: "out-of-scope", reason: "Outside ALERTCAP_ALLOWED_SCOPES: left alone." }));
+  const first = results[0]!;
+  const acted = results.some((r) => r.outcome === "started" || r.outcome === "already-running" || r.outcome === "stop-requested");
+  const reason = results.length === 1 ? `${decision.reason} ${first.reason}` : decision.reason;
+  const body = { ...summary, reason, id: first.id, statusQueryGetUri: first.statusQueryGetUri, targets: [...results, ...skipped] };
+  return acted ? json(202, body, { Location: first.statusQueryGetUri!, "Retry-After": "10" }) : json(200, body);
+}
+
+app.http("alerts", {
+  route: "alerts",
+  methods: ["POST"],
+  authLevel: "function",
+  extraInputs: [df.input.durableClient()],
+  handler: receiveAlert,
+});
+
+app.hook.appStart(() => {
+  const policy = allowedScopes();
+  if (policy.refuseAll) console.warn(`alertcap: ${policy.notice}`);
+  else console.log(`alertcap: ${policy.notice}`);
+});
