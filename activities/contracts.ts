@@ -29,7 +29,10 @@ export type ValidateTargetOutput =
       ok: true;
       location: string;
       watcher: WatcherRef;
-      /** An alertcap capture already running on this target: join it instead of starting another. */
+      /**
+       * A capture already running on this target under a name alertcap gives (left by an earlier run): watched
+       * instead of starting another, but never stopped or deleted, since this run cannot prove it made it.
+       */
       runningCaptureName: string | null;
       agentInstalled: boolean;
     }

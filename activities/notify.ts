@@ -20,7 +20,7 @@ df.app.activity(NOTIFY, {
       findings: input.findings,
       idempotencyKey: input.idempotencyKey,
       ...(input.progress.reportPath ? { reportUrl: input.progress.reportPath } : {}),
-      ...(host ? { statusUrl: `https://${host}/api/captures/${encodeURIComponent(input.instanceId)}` } : {}),
+      ...(host ? { statusUrl: `${/^(127\.0\.0\.1|localhost)(:|$)/.test(host) ? "http" : "https"}://${host}/api/captures/${encodeURIComponent(input.instanceId)}` } : {}),
     });
     const results = await sendNotifications(targets, message, {
       log: (attempt) => context.log(`notify ${attempt.format} ${attempt.target}: attempt ${attempt.attempt} ${attempt.outcome}${attempt.status ? ` (HTTP ${attempt.status})` : ""}${attempt.error ? `: ${attempt.error}` : ""}`),

@@ -52,9 +52,11 @@ export async function openCaptureFile(storagePath: string): Promise<Readable> {
   return download.readableStreamBody as Readable;
 }
 
-/** Writes a report next to the capture (`<capture>.report.html`) and answers its blob URL without any SAS. */
+/** Writes a report next to the capture (`<capture>.report.html`) and answers its URL, in the capture's own terms. */
 export async function writeReportBeside(storagePath: string, html: string): Promise<string> {
   const client = blobClient(storagePath, ".report.html").getBlockBlobClient();
   await client.upload(html, Buffer.byteLength(html), { blobHTTPHeaders: { blobContentType: "text/html; charset=utf-8" } });
-  return client.url.split("?")[0]!;
+  const url = new URL(storagePath);
+  url.search = "";
+  return `${url.href}.report.html`;
 }

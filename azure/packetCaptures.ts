@@ -13,7 +13,7 @@ import type {
   ValidateTargetOutput,
   WatcherRef,
 } from "../activities/contracts.js";
-import { captureTarget, type CaptureTargetRef, isAlertcapCaptureName } from "../domain/capture/plan.js";
+import { captureTarget, type CaptureTargetRef, isCaptureNameFor } from "../domain/capture/plan.js";
 import { type ArmClients, armClients } from "./armClients.js";
 import { captureFileProperties } from "./captureFiles.js";
 
@@ -177,7 +177,7 @@ export async function validateCaptureTarget({ target, settings }: ValidateTarget
   let running = listed.length;
   let runningCaptureName: string | null = null;
   for (const capture of listed) {
-    if (!capture.name || !isAlertcapCaptureName(capture.name) || !sameId(capture.target, ourTarget.target)) continue;
+    if (!capture.name || !isCaptureNameFor(capture.name, target) || !sameId(capture.target, ourTarget.target)) continue;
     if ((capture.scope?.include ?? []).join(",") !== (ourTarget.scope?.include ?? []).join(",")) continue;
     if (isActive((await statusOf(arm, watcher, capture.name)).status)) runningCaptureName = capture.name;
   }

@@ -4,6 +4,7 @@ type Command = { summary: string; run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, () => Promise<Command>> = {
   "explain-alert": async () => (await import("./explainAlert.js")).explainAlert,
+  analyze: async () => (await import("./analyze.js")).analyze,
 };
 
 function usage(): string {

@@ -1,23 +1,36 @@
-// `npm start`: the whole alertcap workflow on this machine, no Azure needed. Today it runs the local Functions host
-// on the app; the ARM emulator and Azurite join it as they land.
-import { startHost } from "./host/host.js";
+// `npm start`: the whole alertcap workflow on this machine, no Azure needed — Azurite, the ARM emulator with a
+// sample inventory, and the local Functions host running the app. Prints the webhook and a curl that fires an alert.
+import { resolve } from "node:path";
+import { SAMPLE_INVENTORY, startLocalStack } from "./stack.js";
 
-const dataDir = process.env.ALERTCAP_DATA_DIR ?? ".alertcap";
-// host.json takes the task hub name from this app setting, as in Azure.
-process.env.ALERTCAP_TASK_HUB ??= "alertcaplocal";
-const host = await startHost({
-  scriptRoot: ".",
+const dataDir = resolve(process.env.ALERTCAP_DATA_DIR ?? ".alertcap");
+const stack = await startLocalStack({
   dataDir,
   port: Number(process.env.PORT ?? "7071"),
+  inventoryPath: process.env.ALERTCAP_EMULATOR_INVENTORY ?? SAMPLE_INVENTORY,
+  ...(process.env.ALERTCAP_EMULATOR_FAULTS ? { faults: process.env.ALERTCAP_EMULATOR_FAULTS } : {}),
   ...(process.env.ALERTCAP_FUNCTION_KEY ? { functionKey: process.env.ALERTCAP_FUNCTION_KEY } : {}),
-  ...(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT ? { maxRequestBodyBytes: Number(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT) } : {}),
+  // The sample alerts capture for 60 s and poll every 10 s unless configured otherwise.
+  appSettings: {
+    ALERTCAP_CAPTURE_SECONDS: process.env.ALERTCAP_CAPTURE_SECONDS ?? "60",
+    ALERTCAP_POLL_SECONDS: process.env.ALERTCAP_POLL_SECONDS ?? "10",
+  },
+  onLine: (service, line) => console.log(`[${service}] ${line}`),
 });
 
-console.log(`alertcap local stack ready at ${host.url}`);
-console.log(`  functions: ${host.functionNames.join(", ")}`);
-console.log(`  function key: ${host.keys.functionKey}${process.env.ALERTCAP_FUNCTION_KEY ? " (from ALERTCAP_FUNCTION_KEY)" : " (generated; set ALERTCAP_FUNCTION_KEY to choose one)"}`);
-console.log(`  durable state: ${dataDir}`);
+const sample = resolve(import.meta.dirname, "../../local/samples/alert-vm-web-1-fired.json");
+console.log(`
+alertcap local stack is up
+  webhook:        ${stack.url}/api/alerts?code=${stack.functionKey}
+  captures:       ${stack.url}/api/captures?code=${stack.functionKey}
+  function key:   ${stack.functionKey}${process.env.ALERTCAP_FUNCTION_KEY ? " (ALERTCAP_FUNCTION_KEY)" : " (generated; set ALERTCAP_FUNCTION_KEY to choose)"}
+  ARM emulator:   ${stack.armUrl} (certificate ${stack.armCaCertPath})
+  durable state:  ${dataDir}
+
+Fire a sample alert (VM vm-web-1 in the sample inventory):
+  curl -s -X POST '${stack.url}/api/alerts?code=${stack.functionKey}' -H 'Content-Type: application/json' --data @${sample}
+`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void host.close().then(() => process.exit(0)));
+  process.once(signal, () => void stack.stop().then(() => process.exit(0)));
 }

@@ -31,7 +31,7 @@ import {
   packetCaptureBody,
 } from "../domain/capture/plan.js";
 import type { AlertSummary, CaptureProgress } from "../domain/capture/progress.js";
-import type { CaptureSettings } from "../domain/capture/settings.js";
+import { type CaptureSettings, storageAccountFor } from "../domain/capture/settings.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from "./names.js";
 
 export interface CaptureOrchestrationInput {
@@ -46,6 +46,8 @@ interface WatchState {
   progress: CaptureProgress;
   watcher: WatcherRef;
   captureName: string;
+  /** Created by this orchestration (so it may stop and delete it), rather than joined. */
+  owned: boolean;
   /** The orchestration's first currentUtcDateTime: the idempotency key of its notifications. */
   orchestrationStartedAt: string;
   generation: number;
@@ -128,6 +130,11 @@ function* startCapture(
     })) as ValidateTargetOutput;
     if (!validation.ok) return { failed: { ...progress, phase: "failed", failureReason: validation.reason } };
     progress.networkWatcher = `${validation.watcher.resourceGroup}/${validation.watcher.name}`;
+    const storageAccountId = storageAccountFor(input.settings, validation.location);
+    if (!storageAccountId) {
+      const reason = `No capture storage account is configured for region ${validation.location}: Network Watcher needs one in the target's region (ALERTCAP_CAPTURE_STORAGE_ID, e.g. "${validation.location}=/subscriptions/…/storageAccounts/…").`;
+      return { failed: { ...progress, phase: "failed", failureReason: reason } };
+    }
 
     progress.phase = "creating";
     context.df.setCustomStatus(progress);
@@ -138,7 +145,7 @@ function* startCapture(
       created = (yield context.df.callActivityWithRetry(CREATE_CAPTURE, armRetry, {
         watcher: validation.watcher,
         candidateNames: [0, 1, 2, 3, 4].map((attempt) => captureName(input.target, orchestrationStartedAt, attempt)),
-        body: packetCaptureBody(input.target, input.settings),
+        body: packetCaptureBody(input.target, input.settings, storageAccountId),
         notBefore: orchestrationStartedAt.toISOString(),
       })) as CreateCaptureOutput;
     }
@@ -155,6 +162,7 @@ function* startCapture(
       progress,
       watcher: validation.watcher,
       captureName: created.captureName,
+      owned: !validation.runningCaptureName,
       orchestrationStartedAt: orchestrationStartedAt.toISOString(),
       generation: 0,
     };
@@ -173,7 +181,8 @@ function* watchCapture(
   state: WatchState,
 ): Generator<Task, "final" | "continue", unknown> {
   const { progress } = state;
-  const ref: CaptureRef = { watcher: state.watcher, captureName: state.captureName };
+  const ref: CaptureRef | null = state.owned ? { watcher: state.watcher, captureName: state.captureName } : null;
+  const query: CaptureRef = { watcher: state.watcher, captureName: state.captureName };
   // Created once per generation, so an event that arrives while an activity runs is not missed.
   const resolved = context.df.waitForExternalEvent(ALERT_RESOLVED_EVENT);
   const stopRequested = context.df.waitForExternalEvent(STOP_REQUESTED_EVENT);
@@ -183,7 +192,7 @@ function* watchCapture(
 
   for (let poll = 0; poll < POLLS_PER_GENERATION; poll++) {
     try {
-      const status = (yield context.df.callActivityWithRetry(QUERY_CAPTURE, armRetry, ref)) as QueryCaptureOutput;
+      const status = (yield context.df.callActivityWithRetry(QUERY_CAPTURE, armRetry, query)) as QueryCaptureOutput;
       Object.assign(progress, {
         polls: progress.polls + 1,
         networkWatcherStatus: status.status,
@@ -230,9 +239,13 @@ function* watchCapture(
   return "continue";
 }
 
-/** Asks Network Watcher to stop our capture (never anyone else's: we only know our own name). */
-function* stopCapture(context: OrchestrationContext, ref: CaptureRef, progress: CaptureProgress, because: string): Generator<Task, void, unknown> {
+/** Asks Network Watcher to stop our capture: only one this run created (`ref` is null for a joined capture). */
+function* stopCapture(context: OrchestrationContext, ref: CaptureRef | null, progress: CaptureProgress, because: string): Generator<Task, void, unknown> {
   progress.stopRequestedBecause = because;
+  if (!ref) {
+    progress.stopRequestedBecause = `${because}; the capture was started by an earlier alertcap run, so it runs to its own time limit`;
+    return;
+  }
   progress.phase = "stopping";
   context.df.setCustomStatus(progress);
   try {
@@ -254,10 +267,11 @@ function* finish(
   if (state && progress.networkWatcherStatus === "Error") {
     progress.failureReason ??= `Network Watcher reported the capture in Error${progress.packetCaptureErrors.length > 0 ? `: ${progress.packetCaptureErrors.join("; ")}` : ""}.`;
   }
-  const ref: CaptureRef | null = state ? { watcher: state.watcher, captureName: state.captureName } : null;
+  const query: CaptureRef | null = state ? { watcher: state.watcher, captureName: state.captureName } : null;
+  const owned: CaptureRef | null = state?.owned ? query : null;
 
-  if (ref && progress.networkWatcherStatus === "Stopped") {
-    const file = yield* locateFile(context, input.settings, ref, progress);
+  if (query && progress.networkWatcherStatus === "Stopped") {
+    const file = yield* locateFile(context, input.settings, query, progress);
     if (file) {
       progress.phase = "analysing";
       context.df.setCustomStatus(progress);
@@ -287,11 +301,11 @@ function* finish(
     progress.notifications = [{ target: "all", format: "generic", delivered: false, attempts: 0, error: firstLine(error) }];
   }
 
-  if (ref && input.settings.deleteCaptureWhenDone && isFinalCaptureStatus(progress.networkWatcherStatus)) {
+  if (owned && input.settings.deleteCaptureWhenDone && isFinalCaptureStatus(progress.networkWatcherStatus)) {
     progress.phase = "cleaning-up";
     context.df.setCustomStatus({ ...progress, analysis: null });
     try {
-      yield context.df.callActivityWithRetry(DELETE_CAPTURE, armRetry, ref);
+      yield context.df.callActivityWithRetry(DELETE_CAPTURE, armRetry, owned);
     } catch (error) {
       findings.push(`The capture resource could not be deleted: ${firstLine(error)}`);
     }

@@ -36,14 +36,14 @@ export function captureTarget(target: CaptureTargetRef): Pick<PacketCaptureBody[
   return { target: scaleSetId, targetType: "AzureVMSS" };
 }
 
-export function packetCaptureBody(target: CaptureTargetRef, settings: CaptureSettings): PacketCaptureBody {
+export function packetCaptureBody(target: CaptureTargetRef, settings: CaptureSettings, storageAccountId: string): PacketCaptureBody {
   return {
     properties: {
       ...captureTarget(target),
       bytesToCapturePerPacket: settings.bytesToCapturePerPacket,
       totalBytesPerSession: settings.totalBytesPerSession,
       timeLimitInSeconds: settings.timeLimitSeconds,
-      storageLocation: { storageId: settings.storageAccountId },
+      storageLocation: { storageId: storageAccountId },
       filters: settings.filters,
     },
   };
@@ -58,14 +58,20 @@ export const CAPTURE_NAME_PREFIX = "alertcap-";
  * lower-case letters, digits and `-`. `attempt` > 0 picks an alternative when someone else's capture holds the name.
  */
 export function captureName(target: CaptureTargetRef, startedAt: Date, attempt = 0): string {
-  const instance = target.instanceId !== undefined ? `-${target.instanceId}` : "";
-  const base = `${target.name}${instance}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "target";
+  const base = captureNameBase(target);
   const stamp = startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-").toLowerCase();
   return `${CAPTURE_NAME_PREFIX}${base}-${stamp}${attempt > 0 ? `-${attempt + 1}` : ""}`;
 }
 
-export function isAlertcapCaptureName(name: string): boolean {
-  return name.startsWith(CAPTURE_NAME_PREFIX);
+function captureNameBase(target: CaptureTargetRef): string {
+  const instance = target.instanceId !== undefined ? `-${target.instanceId}` : "";
+  return `${target.name}${instance}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "target";
+}
+
+/** Whether `name` is one alertcap would give a capture of `target` (any start time, any attempt). */
+export function isCaptureNameFor(name: string, target: CaptureTargetRef): boolean {
+  // The base holds only [a-z0-9-], so it needs no escaping in the pattern.
+  return new RegExp(`^${CAPTURE_NAME_PREFIX}${captureNameBase(target)}-\\d{8}-\\d{6}(-\\d+)?$`).test(name);
 }
 
 /** Network Watcher statuses after which a session will not capture any more. */

@@ -59,7 +59,22 @@ const envSchema = z.object({
   ALERTCAP_DELETE_CAPTURE: bool(true),
   ALERTCAP_CAPTURE_STORAGE_ID: z
     .string({ error: "is required: the ARM ID of the storage account Network Watcher writes captures to" })
-    .regex(STORAGE_ACCOUNT_ID, "must be a storage account ARM ID (/subscriptions/…/providers/Microsoft.Storage/storageAccounts/…)"),
+    .transform((value, ctx) => {
+      const accounts: CaptureStorageAccount[] = [];
+      for (const entry of value.split(",").map((e) => e.trim()).filter(Boolean)) {
+        const [, region, id] = /^(?:([a-z0-9]+)=)?(.*)$/i.exec(entry) ?? [];
+        if (!id || !STORAGE_ACCOUNT_ID.test(id)) {
+          ctx.addIssue({ code: "custom", message: `entry "${entry.slice(0, 200)}" must be a storage account ARM ID, optionally prefixed by its region ("northeurope=/subscriptions/…")` });
+          return z.NEVER;
+        }
+        accounts.push({ region: region ? region.toLowerCase() : null, id });
+      }
+      if (accounts.length === 0) {
+        ctx.addIssue({ code: "custom", message: "must name at least one storage account" });
+        return z.NEVER;
+      }
+      return accounts;
+    }),
   ALERTCAP_CAPTURE_FILTERS: z
     .string()
     .optional()
@@ -81,6 +96,12 @@ const envSchema = z.object({
     }),
 });
 
+/** Network Watcher writes to a storage account in the target's region: one per region, or one default. */
+export interface CaptureStorageAccount {
+  region: string | null;
+  id: string;
+}
+
 export interface CaptureSettings {
   timeLimitSeconds: number;
   pollSeconds: number;
@@ -92,7 +113,7 @@ export interface CaptureSettings {
   cooldownSeconds: number;
   installAgent: boolean;
   deleteCaptureWhenDone: boolean;
-  storageAccountId: string;
+  storageAccounts: CaptureStorageAccount[];
   filters: CaptureFilter[];
 }
 
@@ -117,8 +138,14 @@ export function parseCaptureSettings(env: Record<string, string | undefined>): S
       cooldownSeconds: e.ALERTCAP_COOLDOWN_SECONDS,
       installAgent: e.ALERTCAP_INSTALL_AGENT,
       deleteCaptureWhenDone: e.ALERTCAP_DELETE_CAPTURE,
-      storageAccountId: e.ALERTCAP_CAPTURE_STORAGE_ID,
+      storageAccounts: e.ALERTCAP_CAPTURE_STORAGE_ID,
       filters: e.ALERTCAP_CAPTURE_FILTERS,
     },
   };
+}
+
+/** The account for captures in `region`: the one named for the region, else the one without a region. */
+export function storageAccountFor(settings: Pick<CaptureSettings, "storageAccounts">, region: string): string | null {
+  const wanted = region.toLowerCase().replace(/\s+/g, "");
+  return (settings.storageAccounts.find((a) => a.region === wanted) ?? settings.storageAccounts.find((a) => a.region === null))?.id ?? null;
 }

@@ -119,6 +119,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   await listen(server, options.port ?? 7071, options.host ?? "127.0.0.1");
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  // Core Tools sets this locally too; durable-functions rewrites management URLs to localhost:7071 without it.
+  process.env.WEBSITE_HOSTNAME ??= `127.0.0.1:${port}`;
   const managementUrls = new ManagementUrls(`${url}/runtime/webhooks/durabletask`, hubName, keys.systemKey);
   const managementApi = new DurableHttpApi(hub, managementUrls);
   rpcApi = managementApi;
@@ -158,7 +160,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       if (url.pathname === "/admin/host/status") {
         if (!isAuthorized("admin", presentedKey, keys)) return send(res, { status: (status = 401), headers: {} });
         status = 200;
-        return send(res, { status, headers: {}, body: { state: "Running", version: "4.1037.0.0 (alertcap local host)", processUptime: Math.round(process.uptime() * 1000) } });
+        return send(res, { status, headers: {}, body: { state: "Running", version: "4.1037.0.0 (alertcap local host)", processUptime: Math.round(process.uptime() * 1000), rssBytes: process.memoryUsage().rss } });
       }
 
       const candidates = httpFunctions

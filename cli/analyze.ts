@@ -1,0 +1,89 @@
+// `alertcap analyze FILE [--json] [--html OUT] [--flows N] [--top N]`: triage summary of a pcap/pcapng capture.
+// Exit 0 with a summary (also for a truncated file, flagged in it); 2 with one line on stderr for bad usage, an
+// unreadable file, or input that is not a capture we can read.
+import { writeFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { analyzeCapture, CaptureFormatError, type AnalyzeOptions } from "../domain/pcap/analyzeCapture.js";
+import { fileChunks } from "../domain/pcap/fileChunks.js";
+import { htmlReport } from "../domain/pcap/htmlReport.js";
+import { textReport } from "../domain/pcap/textReport.js";
+
+const USAGE = "usage: alertcap analyze FILE|- [--json] [--html OUT] [--flows N] [--top N]";
+
+interface Arguments {
+  file: string;
+  json: boolean;
+  html: string | null;
+  options: AnalyzeOptions;
+}
+
+function parseArguments(args: string[]): Arguments | string {
+  let file: string | null = null;
+  let json = false;
+  let html: string | null = null;
+  const options: AnalyzeOptions = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = (): string | null => args[++i] ?? null;
+    if (arg === "--json") json = true;
+    else if (arg === "--html") {
+      html = value();
+      if (!html) return "--html needs an output file";
+    } else if (arg === "--flows" || arg === "--top") {
+      const count = Number(value());
+      if (!Number.isInteger(count) || count < 1) return `${arg} needs a positive whole number`;
+      if (arg === "--flows") options.flowTableCapacity = count;
+      else options.topN = count;
+    } else if (arg.startsWith("-") && arg !== "-") return `unknown option ${arg}`;
+    else if (file === null) file = arg;
+    else return `unexpected argument ${arg}`;
+  }
+  if (file === null) return "missing FILE";
+  return { file, json, html, options };
+}
+
+async function run(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  const parsed = parseArguments(args);
+  if (typeof parsed === "string") {
+    console.error(`alertcap analyze: ${parsed}\n${USAGE}`);
+    return 2;
+  }
+  const source = parsed.file === "-" ? process.stdin : fileChunks(parsed.file);
+  const name = parsed.file === "-" ? "stdin" : basename(parsed.file);
+  let summary;
+  try {
+    summary = await analyzeCapture(source, parsed.options);
+  } catch (error) {
+    console.error(`alertcap analyze: ${parsed.file}: ${describe(error)}`);
+    return 2;
+  }
+  if (parsed.html) {
+    try {
+      await writeFile(parsed.html, htmlReport(summary, { title: name }));
+    } catch (error) {
+      console.error(`alertcap analyze: cannot write ${parsed.html}: ${describe(error)}`);
+      return 2;
+    }
+  }
+  if (parsed.json) process.stdout.write(JSON.stringify(summary) + "\n");
+  else process.stdout.write(textReport(summary, name) + (parsed.html ? `\nHTML report written to ${parsed.html}\n` : ""));
+  return 0;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof CaptureFormatError) return error.message;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EISDIR") return "is a directory, not a capture file";
+  if (code === "EACCES") return "permission denied";
+  return error instanceof Error ? error.message.split("\n")[0]! : String(error);
+}
+
+export const analyze = {
+  summary: "triage summary of a pcap/pcapng capture: counts, top talkers, TCP health (--json, --html OUT)",
+  run,
+};

@@ -1,0 +1,227 @@
+import { endpointText } from "./addressText.js";
+import { grouped } from "./numberText.js";
+import { isoOfSeconds } from "./timeBase.js";
+import type { CaptureSummary, ProtocolShare } from "./captureSummary.js";
+
+// A self-contained HTML report: inline CSS and SVG only (no script, font or image from anywhere), so it can be
+// attached to a notification or opened from a blob container offline. Every number shown carries
+// `data-field`/`data-value` with the raw value, and the JSON summary is embedded, so tools can read the page back.
+
+const PALETTE = ["#2563eb", "#16a34a", "#ea580c", "#9333ea", "#0891b2", "#dc2626", "#ca8a04", "#4b5563"];
+const n = grouped;
+
+export interface HtmlReportOptions {
+  /** Shown in the title: the capture's file or blob name. */
+  title: string;
+  /** When the report was made (ISO 8601); defaults to now. */
+  generatedAt?: string;
+}
+
+export function htmlReport(s: CaptureSummary, options: HtmlReportOptions): string {
+  const generatedAt = options.generatedAt ?? new Date().toISOString();
+  const h = s.tcpHealth;
+  const headline: Array<[label: string, field: string, value: number]> = [
+    ["Packets", "packets", s.packets],
+    ["Bytes on the wire", "bytes", s.bytes],
+    ["Bytes captured", "capturedBytes", s.capturedBytes],
+    ["IPv4 packets", "ipv4", s.ipv4],
+    ["IPv6 packets", "ipv6", s.ipv6],
+    ["TCP packets", "tcp", s.tcp],
+    ["UDP packets", "udp", s.udp],
+    ["ICMP packets", "icmp", s.icmp],
+    ["SYN (no ACK)", "tcpSyn", s.tcpSyn],
+    ["SYN-ACK", "tcpSynAck", s.tcpSynAck],
+    ["RST", "tcpRst", s.tcpRst],
+    ["FIN", "tcpFin", s.tcpFin],
+    ["Retransmissions", "tcpRetransmissions", s.tcpRetransmissions],
+    ["Conversations", "conversations", s.conversations],
+  ];
+  const health: Array<[label: string, field: string, value: number]> = [
+    ["Connection attempts (SYN)", "tcpHealth.connectionAttempts", h.connectionAttempts],
+    ["Answered with SYN-ACK", "tcpHealth.handshakesCompleted", h.handshakesCompleted],
+    ["SYNs without any answer", "tcpHealth.synsWithoutAnswer", h.synsWithoutAnswer],
+    ["SYNs refused (RST)", "tcpHealth.synsRefused", h.synsRefused],
+    ["SYN retransmissions", "tcpHealth.synRetransmissions", h.synRetransmissions],
+    ["Payload retransmissions", "tcpHealth.payloadRetransmissions", h.payloadRetransmissions],
+    ["Out-of-order segments", "tcpHealth.outOfOrder", h.outOfOrder],
+    ["Duplicate ACKs", "tcpHealth.duplicateAcks", h.duplicateAcks],
+    ["Resets", "tcpHealth.resets", h.resets],
+  ];
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Capture triage: ${esc(options.title)}</title>
+<style>
+  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #111827; margin: 0; background: #f9fafb; }
+  main { max-width: 1000px; margin: 0 auto; padding: 24px; }
+  h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; }
+  .meta { color: #4b5563; margin: 0 0 16px; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 8px; margin: 0; }
+  .cards div { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; padding: 8px 10px; }
+  .cards dt { color: #6b7280; font-size: 12px; } .cards dd { margin: 0; font-size: 18px; font-weight: 600; }
+  section { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; padding: 12px 16px; margin-top: 16px; }
+  section h2 { margin-top: 0; }
+  table { border-collapse: collapse; width: 100%; font-size: 13px; }
+  th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #f3f4f6; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  .notes li { margin: 4px 0; } .warn { color: #b45309; } svg text { font: 11px system-ui, sans-serif; fill: #374151; }
+  .legend { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 8px 0 0; padding: 0; list-style: none; font-size: 13px; }
+  .legend span.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
+</style>
+</head>
+<body>
+<main>
+<h1>Capture triage: ${esc(options.title)}</h1>
+<p class="meta">${esc(s.formatVariant)}, ${esc(s.byteOrder)}; link ${esc(s.linkTypes.map((t, i) => `${s.linkTypeNames[i] ?? ""} (${t})`).join(", ") || "none")};
+${esc(s.firstTimestamp ?? "no timestamps")} → ${esc(s.lastTimestamp ?? "-")} (<span data-field="durationSeconds" data-value="${s.durationSeconds}">${s.durationSeconds}</span> s).
+Generated ${esc(generatedAt)}.${s.truncated ? ` <strong class="warn" data-field="truncated" data-value="true">The file is truncated.</strong>` : ""}</p>
+<dl class="cards" id="headline">
+${headline.map(([label, field, value]) => `<div><dt>${esc(label)}</dt><dd data-field="${field}" data-value="${value}">${n(value)}</dd></div>`).join("\n")}
+</dl>
+${s.notes.length > 0 ? `<section><h2>Notes</h2><ul class="notes">${s.notes.map((note) => `<li>${esc(note)}</li>`).join("")}</ul></section>` : ""}
+<section><h2>Packets per second</h2>${timelineChart(s)}</section>
+<section><h2>Protocol mix (by bytes)</h2>${mixChart("protocol-chart", "Transport protocols", s.protocolMix.transport)}${mixChart("network-chart", "Network layer", s.protocolMix.network)}</section>
+<section><h2>Top talkers (by bytes)</h2>${talkersChart(s)}
+${dataTable(
+  "talkers-table",
+  ["Address", "Bytes", "Packets", "Bytes sent", "Bytes received"],
+  s.topTalkers.map((t) => [text(t.address), num(t.bytes), num(t.packets), num(t.bytesSent), num(t.bytesReceived)]),
+)}</section>
+<section><h2>Top conversations (by bytes)</h2>
+${dataTable(
+  "conversations-table",
+  ["Protocol", "Source", "Destination", "Bytes", "Packets", "Seconds", "TCP"],
+  s.topConversations.map((c) => [
+    text(c.protocol),
+    text(endpointText(c.source, c.sourcePort, c.ipProtocol)),
+    text(endpointText(c.destination, c.destinationPort, c.ipProtocol)),
+    num(c.bytes),
+    num(c.packets),
+    num(c.durationSeconds),
+    text(c.tcpHandshake ? `${c.tcpHandshake}${c.tcpReset ? ", reset" : ""}` : ""),
+  ]),
+)}</section>
+<section><h2>TCP health</h2>
+<dl class="cards" id="tcp-health">
+${health.map(([label, field, value]) => `<div><dt>${esc(label)}</dt><dd data-field="${field}" data-value="${value}">${n(value)}</dd></div>`).join("\n")}
+</dl>
+${h.failedHandshakeTargets.length > 0 ? `<h2>Destinations with failed handshakes</h2>${dataTable(
+  "failed-handshakes-table",
+  ["Destination", "Attempts", "No answer", "Refused (RST)"],
+  h.failedHandshakeTargets.map((t) => [text(endpointText(t.address, t.port, 6)), num(t.attempts), num(t.unanswered), num(t.refused)]),
+)}` : ""}
+</section>
+<script type="application/json" id="summary">${JSON.stringify(s).replace(/</g, "\\u003c")}</script>
+</main>
+</body>
+</html>
+`;
+}
+
+type Cell = { text: string; numeric: boolean; value?: number };
+const text = (t: string): Cell => ({ text: t, numeric: false });
+const num = (v: number): Cell => ({ text: n(v), numeric: true, value: v });
+
+function dataTable(id: string, header: string[], rows: Cell[][]): string {
+  if (rows.length === 0) return `<p id="${id}">None.</p>`;
+  const head = header.map((label, i) => `<th${rows[0]?.[i]?.numeric ? ' class="num"' : ""}>${esc(label)}</th>`).join("");
+  const body = rows
+    .map((row) => `<tr>${row.map((c) => (c.numeric ? `<td class="num" data-value="${c.value}">${esc(c.text)}</td>` : `<td>${esc(c.text)}</td>`)).join("")}</tr>`)
+    .join("\n");
+  return `<table id="${id}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function timelineChart(s: CaptureSummary): string {
+  const t = s.timeline;
+  if (t.packets.length === 0) return `<p id="timeline-chart">No timestamped packets.</p>`;
+  const width = 940;
+  const height = 220;
+  const left = 56;
+  const bottom = 28;
+  const top = 10;
+  const plotWidth = width - left - 10;
+  const plotHeight = height - top - bottom;
+  const rates = t.packets.map((p) => p / t.bucketSeconds);
+  const max = Math.max(1, ...rates);
+  const step = plotWidth / rates.length;
+  const y = (rate: number): number => top + plotHeight - (rate / max) * plotHeight;
+  let path = `M${left},${top + plotHeight}`;
+  rates.forEach((rate, i) => {
+    path += ` L${(left + i * step).toFixed(1)},${y(rate).toFixed(1)} L${(left + (i + 1) * step).toFixed(1)},${y(rate).toFixed(1)}`;
+  });
+  path += ` L${left + plotWidth},${top + plotHeight} Z`;
+  const end = t.startEpochSeconds + t.packets.length * t.bucketSeconds;
+  const clock = (seconds: number): string => isoOfSeconds(seconds)?.slice(11, t.bucketSeconds >= 1 ? 19 : 23) ?? "?";
+  const ticks = [0, 0.5, 1]
+    .map((f) => `<text x="${left - 6}" y="${(y(max * f) + 4).toFixed(1)}" text-anchor="end">${esc(compact(max * f))}</text>` +
+      `<line x1="${left}" x2="${left + plotWidth}" y1="${y(max * f).toFixed(1)}" y2="${y(max * f).toFixed(1)}" stroke="#e5e7eb"/>`)
+    .join("");
+  return `<svg id="timeline-chart" role="img" aria-label="Packets per second over time" viewBox="0 0 ${width} ${height}" width="100%" xmlns="http://www.w3.org/2000/svg">
+<title>Packets per second, ${esc(String(t.bucketSeconds))} s buckets</title>
+${ticks}
+<path class="series" d="${path}" fill="#bfdbfe" stroke="#2563eb" stroke-width="1"/>
+<text x="${left}" y="${height - 8}">${esc(clock(t.startEpochSeconds))}</text>
+<text x="${left + plotWidth}" y="${height - 8}" text-anchor="end">${esc(clock(end))}</text>
+<text x="${left + plotWidth / 2}" y="${height - 8}" text-anchor="middle">${esc(`${t.bucketSeconds} s per bucket, UTC`)}</text>
+</svg>
+<p>Peak <span data-field="timeline.peakPacketsPerSecond" data-value="${t.peakPacketsPerSecond}">${n(t.peakPacketsPerSecond)}</span> packets/s over ${t.packets.length} buckets of ${t.bucketSeconds} s.</p>`;
+}
+
+function mixChart(id: string, label: string, shares: ProtocolShare[]): string {
+  const total = shares.reduce((sum, share) => sum + share.bytes, 0);
+  if (total === 0) return `<p id="${id}">${esc(label)}: no traffic.</p>`;
+  const width = 940;
+  let x = 0;
+  const rects = shares
+    .map((share, i) => {
+      const w = (share.bytes / total) * width;
+      const rect = `<rect class="share" x="${x.toFixed(2)}" y="0" width="${Math.max(w, 0.5).toFixed(2)}" height="26" fill="${PALETTE[i % PALETTE.length]}"><title>${esc(`${share.name}: ${n(share.bytes)} bytes, ${n(share.packets)} packets`)}</title></rect>`;
+      x += w;
+      return rect;
+    })
+    .join("");
+  const legend = shares
+    .map((share, i) => `<li><span class="swatch" style="background:${PALETTE[i % PALETTE.length]}"></span>${esc(share.name)}: <span data-protocol="${esc(share.name)}" data-value="${share.packets}">${n(share.packets)}</span> packets, ${n(share.bytes)} bytes (${((share.bytes / total) * 100).toFixed(1)} %)</li>`)
+    .join("");
+  return `<h3>${esc(label)}</h3><svg id="${id}" role="img" aria-label="${esc(label)} by bytes" viewBox="0 0 ${width} 26" width="100%" xmlns="http://www.w3.org/2000/svg">${rects}</svg><ul class="legend">${legend}</ul>`;
+}
+
+function talkersChart(s: CaptureSummary): string {
+  const talkers = s.topTalkers;
+  if (talkers.length === 0) return `<p id="talkers-chart">No IP traffic.</p>`;
+  const width = 940;
+  const labelWidth = 260;
+  const rowHeight = 22;
+  const max = Math.max(1, ...talkers.map((t) => t.bytes));
+  const rows = talkers
+    .map((t, i) => {
+      const y = i * rowHeight;
+      const sent = (t.bytesSent / max) * (width - labelWidth - 110);
+      const received = (t.bytesReceived / max) * (width - labelWidth - 110);
+      return `<g class="talker"><text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${esc(t.address)}</text>` +
+        `<rect x="${labelWidth}" y="${y + 3}" width="${sent.toFixed(1)}" height="16" fill="${PALETTE[0]}"><title>${esc(`sent ${n(t.bytesSent)} bytes`)}</title></rect>` +
+        `<rect x="${(labelWidth + sent).toFixed(1)}" y="${y + 3}" width="${received.toFixed(1)}" height="16" fill="${PALETTE[1]}"><title>${esc(`received ${n(t.bytesReceived)} bytes`)}</title></rect>` +
+        `<text x="${(labelWidth + sent + received + 6).toFixed(1)}" y="${y + 15}">${esc(compact(t.bytes))}B</text></g>`;
+    })
+    .join("\n");
+  return `<svg id="talkers-chart" role="img" aria-label="Top talkers by bytes" viewBox="0 0 ${width} ${talkers.length * rowHeight}" width="100%" xmlns="http://www.w3.org/2000/svg">
+${rows}
+</svg>
+<ul class="legend"><li><span class="swatch" style="background:${PALETTE[0]}"></span>sent</li><li><span class="swatch" style="background:${PALETTE[1]}"></span>received</li></ul>`;
+}
+
+
+/** 1234567 → "1.2 M": axis labels, where exact digits are noise. */
+function compact(value: number): string {
+  for (const [unit, size] of [["G", 1e9], ["M", 1e6], ["k", 1e3]] as const) {
+    if (value >= size) return `${(value / size).toFixed(value >= size * 10 ? 0 : 1)} ${unit}`;
+  }
+  return value >= 10 || value === 0 ? value.toFixed(0) : value.toFixed(1);
+}
+
+function esc(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

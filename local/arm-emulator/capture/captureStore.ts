@@ -1,0 +1,173 @@
+// Packet-capture resources as the Network RP stores them, and the JSON shapes GET/List/queryStatus return.
+
+import type { CaptureFailure } from "../faults.js";
+import { idKey } from "../resourceIds.js";
+import type { NetworkWatcherState } from "../resourceModel.js";
+import type { CaptureFilter } from "./filters.js";
+
+export type PcStatus = "NotStarted" | "Running" | "Stopped" | "Error" | "Unknown";
+export type CaptureProvisioningState = "Updating" | "Succeeded" | "Deleting" | "Failed";
+
+export interface StoredBlob {
+  container: string;
+  blobName: string;
+  /** URL in the local storage account (Azurite). */
+  url: string;
+}
+
+export interface CaptureFileState {
+  /** The recording on this machine (what the VM would upload); the first segment, into which others are merged. */
+  localPath?: string;
+  /** Recording segments in order: one, or more when an emulator restart interrupted the session. */
+  segments: string[];
+  /** Process recording the current segment (to clean up an orphan after a crash). */
+  recorderPid?: number;
+  bytes?: number;
+  packets?: number;
+  source?: "tcpdump" | "synthetic";
+  byteLimitReached?: boolean;
+  blobs: StoredBlob[];
+  /** True once the file is where `storagePath` says (or, without blob storage, final on local disk). */
+  stored: boolean;
+  /** The session ended with a file to deliver that is not stored yet (finished after a restart if need be). */
+  pending?: boolean;
+  uploadError?: string;
+}
+
+export interface CaptureSession {
+  status: PcStatus;
+  captureStartTime?: string;
+  stopReason?: string;
+  errors: string[];
+  endedAt?: string;
+}
+
+/** Everything a session needs to run, in a form that survives a restart (IDs, not objects). */
+export interface CapturePlan {
+  target: { kind: "vm" | "vmss"; id: string; name: string; include: string[]; exclude: string[] };
+  filters: CaptureFilter[];
+  bytesPerPacket: number;
+  totalBytes: number;
+  timeLimitSeconds: number;
+  /** False for a `filePath`-only capture: the file stays on the "VM". */
+  uploadsToStorage: boolean;
+  /** A client-given blob URL (kept as given). */
+  givenStoragePath?: string;
+  /** An injected session failure decided at creation. */
+  failure?: CaptureFailure;
+}
+
+export interface CaptureRecord {
+  id: string;
+  name: string;
+  watcher: NetworkWatcherState;
+  subscriptionId: string;
+  location: string;
+  /** Declared in the inventory: someone else's capture that alertcap must leave alone. */
+  foreign: boolean;
+  /** The request properties as the service echoes them (defaults filled in), without provisioningState. */
+  echoed: Record<string, unknown>;
+  provisioningState: CaptureProvisioningState;
+  createdAt: Date;
+  /** Reported `storageLocation.storagePath` (final from the create response on, as recorded). */
+  storagePath: string;
+  session: CaptureSession;
+  file: CaptureFileState;
+  /** Target instances a scale-set session actually runs on. */
+  capturedInstances: string[];
+  /** How the session runs; absent for foreign (inventory) captures, which have no recording behind them. */
+  plan?: CapturePlan;
+  /** A stop was accepted; the session reads Stopped once the stop operation completes. */
+  stopRequested?: boolean;
+  /** Epoch ms (real time) at which the time limit, or an injected failure, ends the running session. */
+  deadlineMs?: number;
+  failureAtMs?: number;
+  lastQueryOperationId?: string;
+}
+
+export class CaptureStore {
+  private readonly captures = new Map<string, CaptureRecord>();
+
+  get(id: string): CaptureRecord | undefined {
+    return this.captures.get(idKey(id));
+  }
+
+  add(record: CaptureRecord): void {
+    this.captures.set(idKey(record.id), record);
+  }
+
+  remove(id: string): void {
+    this.captures.delete(idKey(id));
+  }
+
+  clear(): void {
+    this.captures.clear();
+  }
+
+  all(): CaptureRecord[] {
+    return [...this.captures.values()];
+  }
+
+  underWatcher(watcher: NetworkWatcherState): CaptureRecord[] {
+    return this.all().filter((record) => idKey(record.watcher.id) === idKey(watcher.id));
+  }
+
+  /** Sessions that count against the per-region limit (not yet ended). */
+  activeSessionsIn(subscriptionId: string, location: string): number {
+    return this.all().filter(
+      (record) =>
+        record.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() &&
+        record.location === location &&
+        record.provisioningState !== "Failed" &&
+        (record.session.status === "NotStarted" || record.session.status === "Running"),
+    ).length;
+  }
+}
+
+export function captureId(watcher: NetworkWatcherState, name: string): string {
+  return `${watcher.id}/packetCaptures/${name}`;
+}
+
+export interface ShapeOptions {
+  /** Add the fields seen in recordings but absent from the spec (`storagePathFileName`, `queryPacketCaptureLastOperationId`). */
+  undocumentedFields: boolean;
+}
+
+/** PacketCaptureResult. The create response carries no etag (as in the official example); GET and List do. */
+export function captureResource(record: CaptureRecord, options: ShapeOptions, withEtag = true): Record<string, unknown> {
+  const storageLocation = { ...(record.echoed["storageLocation"] as Record<string, unknown>), storagePath: record.storagePath };
+  const properties: Record<string, unknown> = {
+    provisioningState: record.provisioningState,
+    ...record.echoed,
+    storageLocation,
+  };
+  if (options.undocumentedFields) {
+    const fileName = record.storagePath.split("/").pop();
+    if (fileName) properties["storagePathFileName"] = fileName;
+    if (record.lastQueryOperationId) properties["queryPacketCaptureLastOperationId"] = record.lastQueryOperationId;
+  }
+  return {
+    name: record.name,
+    id: record.id,
+    ...(withEtag && { etag: record.watcher.etag }),
+    properties,
+  };
+}
+
+/** PacketCaptureQueryStatusResult. */
+export function captureStatus(record: CaptureRecord): Record<string, unknown> {
+  return {
+    name: record.name,
+    id: record.id,
+    ...(record.session.captureStartTime !== undefined && { captureStartTime: record.session.captureStartTime }),
+    packetCaptureStatus: record.session.status,
+    ...(record.session.stopReason !== undefined && { stopReason: record.session.stopReason }),
+    packetCaptureError: [...record.session.errors],
+  };
+}
+
+/** ARM timestamps carry 7 fractional digits (`2026-03-17T03:37:35.4291019Z`, R1). */
+export function armTimestamp(date: Date): string {
+  const ticks = String(process.hrtime.bigint() % 10000n).padStart(4, "0");
+  return date.toISOString().replace(/\.(\d{3})Z$/, `.$1${ticks}Z`);
+}

@@ -1,0 +1,508 @@
+// The life of a capture session: NotStarted → Running → Stopped (TimeExceeded, byte limit, Manual) or a failed
+// session, with a real (or synthetic) recording and its upload to Blob storage.
+//
+// What is modelled on the recordings (shared/docs/network-watcher-behaviour.md):
+// * the session starts a moment after the PUT and is Running once the create operation succeeds;
+// * a target that is stopped, deallocated or lacks the agent does not make the PUT fail: the session ends with a
+//   free-text `packetCaptureError` ("... does not exist or is in stopped state.") and no stop reason;
+// * a manual stop takes effect when the stop operation completes, and the file appears only after a further lag, so
+//   "stop Succeeded" does not mean "blob exists".
+// Sessions survive an emulator restart (see persistence.ts): `resume` carries on recording into a new segment until
+// the original deadline, and the segments are joined into one file at the end.
+
+import { mkdirSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Scheduler } from "../scheduler.js";
+import { workingAgentExtension, type ResourceModel } from "../resourceModel.js";
+import { armTimestamp, type CapturePlan, type CaptureRecord, type PcStatus } from "./captureStore.js";
+import { filtersToBpf, type CaptureFilter } from "./filters.js";
+import { countPcapPackets, joinPcapSegments, trimPcap, type SyntheticTrafficHints } from "./pcapFile.js";
+import type { PacketRecorder, Recording, RecordingResult } from "./recorder.js";
+import {
+  blobLocationFromUrl,
+  CAPTURE_CONTAINER,
+  scaleSetInstanceBlobName,
+  type BlobLocation,
+  type CaptureUploader,
+} from "./storage.js";
+
+export interface SessionTimings {
+  captureStartSeconds: number;
+  blobUploadDelaySeconds: number;
+}
+
+export interface FailedSessionStyle {
+  /** `packetCaptureStatus` of a session that could not run (the recordings show Stopped). */
+  status: "Stopped" | "Error";
+  /** Free text like the recordings, or the spec's PcError enum values. */
+  errors: "freeText" | "enum";
+}
+
+export interface SessionSettings {
+  scheduler: Scheduler;
+  recorder: PacketRecorder;
+  uploader: CaptureUploader;
+  model: ResourceModel;
+  timings: SessionTimings;
+  failedSession: FailedSessionStyle;
+  /** Stop reason for a session ended by `totalBytesPerSession` (the real value is unknown; default none). */
+  byteLimitStopReason: string | undefined;
+  workDir: string;
+  excludePorts: () => number[];
+  log: (line: string) => void;
+}
+
+export interface StoredCaptureFile {
+  captureId: string;
+  localPath: string | undefined;
+  bytes: number;
+  packets: number;
+  source: "tcpdump" | "synthetic" | "empty";
+  blobs: Array<{ container: string; blobName: string; url: string }>;
+}
+
+interface SessionRuntime {
+  record: CaptureRecord;
+  plan: CapturePlan;
+  cancelTimers: Array<() => void>;
+  recording?: Recording;
+  recordingResult?: Promise<RecordingResult | undefined>;
+  /** Set once the session's end is decided, so concurrent causes (time limit vs. stop) resolve once. */
+  ending: boolean;
+  concluded: boolean;
+  stored: Deferred<StoredCaptureFile>;
+}
+
+type EndCause = "time" | "bytes" | "manual" | "fault";
+
+/** A recorder left behind by a crash is stopped by its own `timeout` at the latest this long after its deadline. */
+const SAFETY_MARGIN_SECONDS = 30;
+
+export class CaptureSessions {
+  private readonly runtimes = new Map<string, SessionRuntime>();
+  private warnedNoUpload = false;
+
+  constructor(private readonly settings: SessionSettings) {
+    mkdirSync(this.capturesDir, { recursive: true });
+  }
+
+  private get capturesDir(): string {
+    return join(this.settings.workDir, "captures");
+  }
+
+  /** Schedules the start of a newly created capture. */
+  begin(record: CaptureRecord): void {
+    const runtime = this.runtimeFor(record);
+    if (runtime) this.scheduleStart(runtime);
+  }
+
+  /** Picks a capture restored from disk up where the previous emulator process left it. */
+  resume(record: CaptureRecord): void {
+    const runtime = this.runtimeFor(record);
+    if (!runtime) return;
+    const { status } = record.session;
+    if (status === "NotStarted") {
+      if (record.stopRequested) this.concludeAfterRestart(runtime, "manual");
+      else this.scheduleStart(runtime);
+      return;
+    }
+    if (status === "Running") {
+      const now = Date.now();
+      if (record.stopRequested) this.concludeAfterRestart(runtime, "manual");
+      else if (record.failureAtMs !== undefined && record.failureAtMs <= now) this.concludeAfterRestart(runtime, "fault");
+      else if (record.deadlineMs !== undefined && record.deadlineMs <= now) this.concludeAfterRestart(runtime, "time");
+      else void this.continueRecording(runtime);
+      return;
+    }
+    // Ended before the restart: finish the file if that had not happened yet.
+    runtime.ending = true;
+    runtime.concluded = true;
+    if (record.file.stored) runtime.stored.resolve(storedFile(record));
+    else if (record.file.pending) {
+      runtime.recordingResult = Promise.resolve(undefined);
+      void this.finishFile(runtime, undefined);
+    } else runtime.stored.reject(new Error(`capture ${record.name} ended without a file`));
+  }
+
+  /** A create that failed as an operation: the session never runs. */
+  abandon(record: CaptureRecord): void {
+    const runtime = this.runtimes.get(record.id.toLowerCase());
+    if (!runtime) return;
+    this.clearTimers(runtime);
+    runtime.ending = true;
+    this.fail(runtime, this.settings.failedSession.status, ["InternalError"]);
+  }
+
+  /**
+   * Stop requested (POST stop): the recording ends now; the session reads Stopped/Manual only when `conclude`
+   * runs (the stop operation completing).
+   */
+  requestStop(record: CaptureRecord): { conclude: () => void } {
+    const runtime = this.runtimes.get(record.id.toLowerCase());
+    if (!runtime) {
+      // Foreign (inventory) capture: no recording behind it.
+      return {
+        conclude: () => {
+          if (isActive(record.session.status)) markEnded(record, "Stopped", "Manual");
+        },
+      };
+    }
+    if (!isActive(record.session.status) || runtime.ending) return { conclude: () => {} };
+    runtime.ending = true;
+    record.stopRequested = true;
+    this.stopRecording(runtime);
+    return { conclude: () => this.conclude(runtime, "manual") };
+  }
+
+  /** DELETE of a capture still running: it ends at once (its file is still uploaded; deleting keeps files). */
+  stopForDelete(record: CaptureRecord): void {
+    const { conclude } = this.requestStop(record);
+    conclude();
+  }
+
+  whenStored(captureId: string): Promise<StoredCaptureFile> {
+    const runtime = this.runtimes.get(captureId.toLowerCase());
+    if (!runtime) return Promise.reject(new Error(`no emulated session for ${captureId}`));
+    return runtime.stored.promise;
+  }
+
+  async close(): Promise<void> {
+    for (const runtime of this.runtimes.values()) this.clearTimers(runtime);
+    await this.settings.recorder.stopAll();
+  }
+
+  private runtimeFor(record: CaptureRecord): SessionRuntime | undefined {
+    if (!record.plan) return undefined;
+    const runtime: SessionRuntime = {
+      record,
+      plan: record.plan,
+      cancelTimers: [],
+      ending: false,
+      concluded: false,
+      stored: deferred(),
+    };
+    runtime.stored.promise.catch(() => {});
+    this.runtimes.set(record.id.toLowerCase(), runtime);
+    return runtime;
+  }
+
+  private scheduleStart(runtime: SessionRuntime): void {
+    runtime.cancelTimers.push(
+      this.settings.scheduler.after(this.settings.timings.captureStartSeconds, () => void this.start(runtime)),
+    );
+  }
+
+  private async start(runtime: SessionRuntime): Promise<void> {
+    const { record, plan } = runtime;
+    if (record.session.status !== "NotStarted" || runtime.ending) return;
+    const health = this.targetHealth(plan);
+    if (health.capturable.length === 0) {
+      runtime.ending = true;
+      this.fail(runtime, this.settings.failedSession.status, health.problems);
+      return;
+    }
+    if (plan.failure && plan.failure.afterSeconds === 0) {
+      runtime.ending = true;
+      this.fail(runtime, plan.failure.captureStatus, plan.failure.errors);
+      return;
+    }
+    record.capturedInstances = health.capturable;
+    const now = Date.now();
+    const limitMs = this.settings.scheduler.realMs(plan.timeLimitSeconds);
+    if (!(await this.startSegment(runtime, plan.totalBytes, limitMs))) return;
+    record.session.status = "Running";
+    record.session.captureStartTime = armTimestamp(new Date());
+    record.session.errors = health.problems;
+    record.deadlineMs = now + limitMs;
+    if (plan.failure) record.failureAtMs = now + this.settings.scheduler.realMs(plan.failure.afterSeconds);
+    this.scheduleEnds(runtime);
+  }
+
+  /** After a restart: a new segment until the original deadline. */
+  private async continueRecording(runtime: SessionRuntime): Promise<void> {
+    const { record, plan } = runtime;
+    const recordedSoFar = await totalSize(record.file.segments);
+    const remainingMs = Math.max(0, (record.deadlineMs ?? Date.now()) - Date.now());
+    if (recordedSoFar >= plan.totalBytes) {
+      this.concludeAfterRestart(runtime, "bytes");
+      return;
+    }
+    if (!(await this.startSegment(runtime, plan.totalBytes - recordedSoFar, remainingMs))) return;
+    this.scheduleEnds(runtime);
+  }
+
+  /** Starts a recording segment; false when the session failed instead. */
+  private async startSegment(runtime: SessionRuntime, maxBytes: number, durationMs: number): Promise<boolean> {
+    const { record, plan } = runtime;
+    const segment = join(this.capturesDir, `${record.name}-${crypto.randomUUID().slice(0, 8)}.cap`);
+    try {
+      runtime.recording = await this.settings.recorder.start({
+        outputPath: segment,
+        bpf: filtersToBpf(plan.filters),
+        excludePorts: this.settings.excludePorts(),
+        bytesPerPacket: plan.bytesPerPacket,
+        maxBytes,
+        syntheticHints: syntheticHintsFor(plan.filters),
+        onByteLimit: () => this.endNow(runtime, "bytes"),
+        safetyLimitSeconds: durationMs / 1000 + SAFETY_MARGIN_SECONDS,
+      });
+    } catch (error) {
+      this.settings.log(`arm-emulator: capture ${record.name} could not record: ${(error as Error).message}`);
+      runtime.ending = true;
+      this.fail(runtime, "Error", ["CaptureFailed"]);
+      return false;
+    }
+    record.file.segments.push(segment);
+    record.file.localPath ??= segment;
+    record.file.source = runtime.recording.source;
+    if (runtime.recording.pid !== undefined) record.file.recorderPid = runtime.recording.pid;
+    if (runtime.ending) {
+      // Stopped or deleted while tcpdump was starting.
+      runtime.recordingResult = runtime.recording.stop();
+      return false;
+    }
+    return true;
+  }
+
+  private scheduleEnds(runtime: SessionRuntime): void {
+    const { record } = runtime;
+    const now = Date.now();
+    if (record.deadlineMs !== undefined) {
+      runtime.cancelTimers.push(this.settings.scheduler.afterRealMs(record.deadlineMs - now, () => this.endNow(runtime, "time")));
+    }
+    if (record.failureAtMs !== undefined) {
+      runtime.cancelTimers.push(this.settings.scheduler.afterRealMs(record.failureAtMs - now, () => this.endNow(runtime, "fault")));
+    }
+  }
+
+  /** Ends a running session by a cause of its own (time limit, byte limit, injected failure). */
+  private endNow(runtime: SessionRuntime, cause: Exclude<EndCause, "manual">): void {
+    if (runtime.ending || !isActive(runtime.record.session.status)) return;
+    runtime.ending = true;
+    this.stopRecording(runtime);
+    this.conclude(runtime, cause);
+  }
+
+  private concludeAfterRestart(runtime: SessionRuntime, cause: EndCause): void {
+    runtime.ending = true;
+    runtime.recordingResult = Promise.resolve(undefined);
+    this.conclude(runtime, cause);
+  }
+
+  private stopRecording(runtime: SessionRuntime): void {
+    this.clearTimers(runtime);
+    runtime.recordingResult = runtime.recording ? runtime.recording.stop() : Promise.resolve(undefined);
+  }
+
+  /** Sets the final status synchronously (so a poll sees it at once), then finishes the file in the background. */
+  private conclude(runtime: SessionRuntime, cause: EndCause): void {
+    if (runtime.concluded) return;
+    runtime.concluded = true;
+    const { record, plan } = runtime;
+    const instances = record.capturedInstances.length;
+    const isScaleSet = plan.target.kind === "vmss";
+    switch (cause) {
+      case "time":
+        // VMSS sessions report free text (R3), VM sessions the bare reason.
+        markEnded(record, "Stopped", isScaleSet ? `${instances} VM Instance(s) stopped due to TimeExceeded Reasons. ` : "TimeExceeded");
+        break;
+      case "manual":
+        markEnded(record, "Stopped", isScaleSet ? `${instances} VM Instance(s) stopped due to Manual Reasons. ` : "Manual");
+        break;
+      case "bytes":
+        markEnded(record, "Stopped", this.settings.byteLimitStopReason);
+        break;
+      case "fault":
+        markEnded(record, plan.failure?.captureStatus ?? "Error", undefined);
+        record.session.errors = [...(plan.failure?.errors ?? ["CaptureFailed"])];
+        break;
+    }
+    record.file.pending = cause !== "fault";
+    void this.finishFile(runtime, cause);
+  }
+
+  private fail(runtime: SessionRuntime, status: PcStatus, errors: string[]): void {
+    runtime.concluded = true;
+    markEnded(runtime.record, status, undefined);
+    runtime.record.session.errors = [...errors];
+    runtime.stored.reject(new Error(`capture ${runtime.record.name} ended without a file: ${errors.join("; ")}`));
+  }
+
+  /** `cause` is unknown for a file finished after a restart. */
+  private async finishFile(runtime: SessionRuntime, cause: EndCause | undefined): Promise<void> {
+    const { record, plan } = runtime;
+    try {
+      const result = await runtime.recordingResult;
+      delete record.file.recorderPid;
+      if (cause === "fault") {
+        throw new Error(`capture ${record.name} failed (${record.session.errors.join("; ")}); no file is kept`);
+      }
+      // One file from all segments (several after a restart), cut to the session byte limit.
+      const segments = await Promise.all(record.file.segments.map((path) => readFile(path).catch(() => Buffer.alloc(0))));
+      const file = trimPcap(joinPcapSegments(segments), plan.totalBytes);
+      const localPath = record.file.segments[0] ?? join(this.capturesDir, `${record.name}-${crypto.randomUUID().slice(0, 8)}.cap`);
+      await writeFile(localPath, file);
+      await Promise.all(record.file.segments.slice(1).map((path) => rm(path, { force: true })));
+      record.file.segments = [localPath];
+      record.file.localPath = localPath;
+      record.file.bytes = file.length;
+      record.file.packets = countPcapPackets(file) ?? 0;
+      record.file.byteLimitReached = cause === "bytes" || (result?.byteLimitReached ?? record.file.byteLimitReached ?? false);
+      await new Promise<void>((resolve) => this.settings.scheduler.after(this.settings.timings.blobUploadDelaySeconds, resolve));
+      await this.upload(runtime, localPath);
+      record.file.stored = true;
+      record.file.pending = false;
+      runtime.stored.resolve(storedFile(record));
+    } catch (error) {
+      record.file.uploadError ??= (error as Error).message;
+      runtime.stored.reject(error as Error);
+    }
+  }
+
+  private async upload(runtime: SessionRuntime, localPath: string): Promise<void> {
+    const locations = this.blobLocations(runtime);
+    if (locations.length === 0) return; // filePath only: the file stays "on the VM" (here: in the work dir)
+    if (!this.settings.uploader.enabled) {
+      if (!this.warnedNoUpload) {
+        this.warnedNoUpload = true;
+        this.settings.log(
+          `arm-emulator: no blob connection string (ALERTCAP_EMULATOR_BLOB_CONNECTION); capture files stay in ${this.capturesDir}`,
+        );
+      }
+      return;
+    }
+    const uploaded = [];
+    for (const location of locations) {
+      try {
+        uploaded.push({ ...location, url: await this.settings.uploader.upload(location, localPath) });
+      } catch (error) {
+        runtime.record.file.uploadError = `upload to ${location.container}/${location.blobName} failed: ${(error as Error).message}`;
+        this.settings.log(`arm-emulator: ${runtime.record.file.uploadError}`);
+        throw error;
+      }
+    }
+    runtime.record.file.blobs = uploaded;
+  }
+
+  /** Where the file goes: the default `network-watcher-logs/...` path or the client's own `storagePath`. */
+  private blobLocations(runtime: SessionRuntime): BlobLocation[] {
+    const { record, plan } = runtime;
+    if (!plan.uploadsToStorage) return [];
+    const given = plan.givenStoragePath ? blobLocationFromUrl(plan.givenStoragePath) : undefined;
+    const reported = blobLocationFromUrl(record.storagePath);
+    const base = given ?? reported ?? { container: CAPTURE_CONTAINER, blobName: `${record.name}.cap` };
+    if (plan.target.kind === "vm") {
+      return [/\.cap$/i.test(base.blobName) ? base : { ...base, blobName: `${base.blobName}/${record.name}.cap` }];
+    }
+    const folder = base.blobName.replace(/\.cap$/i, "");
+    return record.capturedInstances.map((instanceId) => ({
+      container: base.container,
+      blobName: scaleSetInstanceBlobName(folder, plan.target.name, instanceId),
+    }));
+  }
+
+  /** Which targeted machines can run the agent now, and problems (free text or enum) for the others. */
+  private targetHealth(plan: CapturePlan): { capturable: string[]; problems: string[] } {
+    const enumStyle = this.settings.failedSession.errors === "enum";
+    const { target } = plan;
+    if (target.kind === "vm") {
+      const vm = this.settings.model.virtualMachineById(target.id);
+      if (!vm || vm.powerState !== "running") {
+        return { capturable: [], problems: [enumStyle ? "AgentStopped" : `${target.id} does not exist or is in stopped state.`] };
+      }
+      if (!workingAgentExtension(vm.extensions)) {
+        return { capturable: [], problems: [enumStyle ? "AgentStopped" : agentMissing(vm.id)] };
+      }
+      return { capturable: [vm.name], problems: [] };
+    }
+    const scaleSet = this.settings.model.scaleSetById(target.id);
+    if (!scaleSet || !workingAgentExtension(scaleSet.extensions)) {
+      return { capturable: [], problems: [enumStyle ? "AgentStopped" : agentMissing(target.id)] };
+    }
+    const excluded = new Set(target.exclude.map((id) => id.toLowerCase()));
+    const wanted = (target.include.length > 0 ? target.include : [...scaleSet.instances.values()].map((i) => i.instanceId)).filter(
+      (id) => !excluded.has(id.toLowerCase()),
+    );
+    const capturable: string[] = [];
+    const problems: string[] = [];
+    for (const instanceId of wanted) {
+      const instance = scaleSet.instances.get(instanceId.toLowerCase());
+      if (instance && instance.powerState === "running") capturable.push(instance.instanceId);
+      else problems.push(enumStyle ? "AgentStopped" : `${scaleSet.id}/virtualMachines/${instanceId} does not exist or is in stopped state.`);
+    }
+    return { capturable, problems };
+  }
+
+  private clearTimers(runtime: SessionRuntime): void {
+    for (const cancel of runtime.cancelTimers) cancel();
+    runtime.cancelTimers = [];
+  }
+}
+
+function markEnded(record: CaptureRecord, status: PcStatus, stopReason: string | undefined): void {
+  record.session.status = status;
+  if (stopReason === undefined) delete record.session.stopReason;
+  else record.session.stopReason = stopReason;
+  record.session.endedAt = armTimestamp(new Date());
+}
+
+function isActive(status: PcStatus): boolean {
+  return status === "NotStarted" || status === "Running";
+}
+
+function agentMissing(resourceId: string): string {
+  return `Network Watcher agent (AzureNetworkWatcherExtension) is not installed or not provisioned on ${resourceId}.`;
+}
+
+function storedFile(record: CaptureRecord): StoredCaptureFile {
+  return {
+    captureId: record.id,
+    localPath: record.file.localPath,
+    bytes: record.file.bytes ?? 0,
+    packets: record.file.packets ?? 0,
+    source: record.file.source ?? "empty",
+    blobs: record.file.blobs.map((blob) => ({ ...blob })),
+  };
+}
+
+async function totalSize(paths: string[]): Promise<number> {
+  const sizes = await Promise.all(paths.map((path) => readFile(path).then((file) => file.length, () => 0)));
+  return sizes.reduce((sum, size) => sum + size, 0);
+}
+
+/** Shapes the synthetic conversation after the first filter, so a filtered capture holds matching packets. */
+function syntheticHintsFor(filters: CaptureFilter[]): SyntheticTrafficHints {
+  const [filter] = filters;
+  const pick = (value: string | undefined, fallback: string) => {
+    const first = value
+      ?.split(/[;-]/)
+      .map((part) => part.trim())
+      .find((part) => /^\d+\.\d+\.\d+\.\d+$/.test(part) || /^\d+$/.test(part));
+    return first ?? fallback;
+  };
+  const udp = filter?.protocol?.toUpperCase() === "UDP";
+  return {
+    protocol: udp ? "UDP" : "TCP",
+    localAddress: pick(filter?.localIPAddress, "10.0.0.4"),
+    remoteAddress: pick(filter?.remoteIPAddress, "10.0.0.5"),
+    localPort: Number(pick(filter?.localPort, udp ? "53" : "443")),
+    remotePort: Number(pick(filter?.remotePort, "50312")),
+  };
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -1,0 +1,162 @@
+// The local stack's three services, each its own process so that one can be killed and restarted alone (as a
+// Functions host is in Azure while Storage and ARM carry on): Azurite, the ARM emulator, and the Functions host.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+export interface Service {
+  name: string;
+  /** What the ready patterns captured (their first group each). */
+  ready: string[];
+  output(): string;
+  /** SIGKILL: nothing of the service's shutdown runs, as when a machine dies. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+  readonly process: ChildProcess;
+}
+
+export interface ServiceSpec {
+  name: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Every pattern must match the service's output (its first group is kept) before it counts as ready. */
+  readyPatterns: RegExp[];
+  /** Called with each output line, e.g. to echo it with a prefix. */
+  onLine?: (line: string) => void;
+  timeoutMs?: number;
+}
+
+/** Starts `node <args>` on the same Node binary as this process (Node 22 from node_modules). */
+export function startService(spec: ServiceSpec): Promise<Service> {
+  const child = spawn(process.execPath, spec.args, { env: spec.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  let partial = "";
+  const onData = (chunk: Buffer): void => {
+    const text = chunk.toString();
+    output += text;
+    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+    if (!spec.onLine) return;
+    const lines = (partial + text).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) spec.onLine(line);
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const service = (ready: string[]): Service => ({
+    name: spec.name,
+    ready,
+    process: child,
+    output: () => output,
+    kill: () => terminate(child, "SIGKILL"),
+    stop: () => terminate(child, "SIGTERM"),
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${spec.name} did not start within ${(spec.timeoutMs ?? 30_000) / 1000} s:\n${output}`));
+    }, spec.timeoutMs ?? 30_000);
+    const check = (): void => {
+      const matches = spec.readyPatterns.map((p) => p.exec(output)?.[1]);
+      if (matches.every((m) => m !== undefined)) {
+        clearTimeout(timer);
+        child.stdout!.off("data", check);
+        child.stderr!.off("data", check);
+        child.off("exit", onExit);
+        resolve(service(matches as string[]));
+      }
+    };
+    const onExit = (code: number | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`${spec.name} exited (${code}) before it was ready:\n${output}`));
+    };
+    child.stdout!.on("data", check);
+    child.stderr!.on("data", check);
+    child.once("exit", onExit);
+  });
+}
+
+function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+/** Azurite's well-known development account (public, documented; not a secret). */
+const AZURITE_ACCOUNT = "devstoreaccount1";
+const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+export function azuriteConnectionString(blobUrl: string): string {
+  return `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobUrl}/${AZURITE_ACCOUNT};`;
+}
+
+/** Azurite's Blob service, data under `{dataDir}/azurite`. Ready value: its base URL. */
+export function startAzurite(dataDir: string, port = 0, onLine?: (line: string) => void): Promise<Service> {
+  const location = join(dataDir, "azurite");
+  mkdirSync(location, { recursive: true });
+  const main = createRequire(import.meta.url).resolve("azurite/dist/src/blob/main.js");
+  return startService({
+    name: "azurite",
+    args: [main, "--blobHost", "127.0.0.1", "--blobPort", String(port), "--location", location, "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
+    readyPatterns: [/successfully listens on (http:\/\/127\.0\.0\.1:\d+)/],
+    ...(onLine ? { onLine } : {}),
+  });
+}
+
+export interface EmulatorProcessOptions {
+  dataDir: string;
+  inventoryPath: string;
+  blobConnectionString: string;
+  port?: number;
+  faults?: string;
+  speed?: number;
+  onLine?: (line: string) => void;
+}
+
+/** The ARM emulator. Ready values: its HTTPS URL and the path of its certificate. */
+export function startEmulator(options: EmulatorProcessOptions): Promise<Service> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ALERTCAP_DATA_DIR: options.dataDir,
+    ALERTCAP_EMULATOR_INVENTORY: options.inventoryPath,
+    ALERTCAP_EMULATOR_BLOB_CONNECTION: options.blobConnectionString,
+    ALERTCAP_ARM_PORT: String(options.port ?? 0),
+  };
+  if (options.faults) env.ALERTCAP_EMULATOR_FAULTS = options.faults;
+  if (options.speed) env.ALERTCAP_EMULATOR_SPEED = String(options.speed);
+  return startService({
+    name: "arm-emulator",
+    args: [join(import.meta.dirname, "arm-emulator", "main.js")],
+    env,
+    readyPatterns: [/ARM emulator listening on (https:\/\/\S+)/, /ARM emulator certificate: (\S+)/],
+    ...(options.onLine ? { onLine: options.onLine } : {}),
+  });
+}
+
+export interface HostProcessOptions {
+  dataDir: string;
+  port?: number;
+  /** A different app's main glob (the host's own tests run a sample app). */
+  main?: string;
+  env?: NodeJS.ProcessEnv;
+  onLine?: (line: string) => void;
+}
+
+/** The local Functions host on this repository's app. Ready value: its base URL. */
+export function startFunctionsHost(options: HostProcessOptions): Promise<Service> {
+  const args = [join(import.meta.dirname, "host", "main.js"), "--port", String(options.port ?? 0), "--data-dir", options.dataDir];
+  if (options.main) args.push("--main", options.main);
+  return startService({
+    name: "functions-host",
+    args,
+    env: { ...process.env, ...options.env },
+    readyPatterns: [/ready at (http:\/\/127\.0\.0\.1:\d+)/],
+    ...(options.onLine ? { onLine: options.onLine } : {}),
+  });
+}

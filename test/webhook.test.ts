@@ -1,0 +1,126 @@
+// POST /api/alerts through the running local stack: dedupe under concurrent deliveries, Resolved as an event,
+// the scope allowlist, and clear 4xx answers for bodies that are not alerts (never a 5xx).
+import fc from "fast-check";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { metricAlert, vmId } from "./support/alerts.js";
+import { type TestStack, startTestStack } from "./support/testStack.js";
+
+const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
+
+describe("alert webhook on the local stack", () => {
+  let stack: TestStack;
+
+  beforeAll(async () => {
+    stack = await startTestStack({
+      appSettings: {
+        ALERTCAP_ALLOWED_SCOPES: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-app`,
+        ALERTCAP_CAPTURE_SECONDS: "600",
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const instancesWithPrefix = async (prefix: string): Promise<string[]> => {
+    const res = await fetch(`${stack.url}/runtime/webhooks/durabletask/instances?instanceIdPrefix=${prefix}&code=${stack.systemKey}`);
+    return ((await res.json()) as Array<{ instanceId: string }>).map((i) => i.instanceId);
+  };
+
+  it("starts exactly one capture for 50 concurrent deliveries of one alert", async () => {
+    const body = metricAlert(vmId("vm-web-1"));
+    const answers = await Promise.all(Array.from({ length: 50 }, () => stack.postAlert(body)));
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(202));
+    const ids = new Set(answers.map((a) => a.body.id));
+    expect(ids.size).toBe(1);
+    const outcomes = answers.map((a) => (a.body.targets as Array<{ outcome: string }>)[0]!.outcome);
+    expect(outcomes.filter((o) => o === "started")).toHaveLength(1);
+    expect(outcomes.filter((o) => o === "already-running")).toHaveLength(49);
+    expect(await instancesWithPrefix("cap-vm-vm-web-1-")).toEqual([...ids]);
+  });
+
+  it("delivers a Resolved alert to the running capture as an event", async () => {
+    const target = vmId("vm-win-1");
+    const fired = await stack.postAlert(metricAlert(target));
+    const id = fired.body.id as string;
+    await stack.waitForCapture(id, (c) => c.networkWatcherStatus === "Running", "to run");
+    const resolved = await stack.postAlert(metricAlert(target, "Resolved"));
+    expect(resolved.status).toBe(202);
+    expect(resolved.body).toMatchObject({ decision: "stop", id });
+    const history = await stack.durableStatus(id);
+    expect(history.historyEvents!.filter((e) => e.EventType === "EventRaised").map((e) => e.Name)).toEqual(["alertResolved"]);
+  });
+
+  it("refuses a target outside ALERTCAP_ALLOWED_SCOPES with 403 and starts nothing", async () => {
+    const before = await instancesWithPrefix("cap-vm-vm-eu-1-");
+    const answer = await stack.postAlert(metricAlert(vmId("vm-eu-1", "rg-eu")));
+    expect(answer.status).toBe(403);
+    expect(answer.body.reason).toMatch(/outside ALERTCAP_ALLOWED_SCOPES/);
+    expect(await instancesWithPrefix("cap-vm-vm-eu-1-")).toEqual(before);
+  });
+
+  it("answers 413 for a 2 MB body", async () => {
+    const answer = await stack.postAlert(JSON.stringify({ schemaId: "azureMonitorCommonAlertSchema", padding: "x".repeat(2 * 1024 * 1024) }));
+    expect(answer.status).toBe(413);
+    expect(answer.body.reason).toMatch(/accepts alerts up to \d+ bytes/);
+  });
+
+  it("explains what is wrong with bodies that are not alerts", async () => {
+    const notJson = await stack.postAlert("{not json");
+    expect(notJson.status).toBe(400);
+    expect(notJson.body).toMatchObject({ decision: "reject", reason: expect.stringMatching(/not JSON/) });
+
+    const wrongType = await stack.postAlert(metricAlert(vmId("vm-web-1")), "text/plain");
+    expect(wrongType.status).toBe(415);
+
+    const res = await fetch(`${stack.url}/api/alerts?code=${stack.functionKey}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { reason: string }).reason).toMatch(/UTF-8/);
+
+    const noKey = await fetch(`${stack.url}/api/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(noKey.status).toBe(401);
+  });
+
+  it("gives the same decision as `alertcap explain-alert` for every shared sample", async () => {
+    const dir = join(process.cwd(), "test", "fixtures", "alerts");
+    const { decideAlertText } = await import("../domain/alerts/decide.js");
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+      const text = readFileSync(join(dir, file), "utf8");
+      const expected = decideAlertText(text);
+      const answer = await stack.postAlert(text);
+      const inScope = expected.targets.every((t) => t.key.startsWith(`/subscriptions/${SUBSCRIPTION}/resourcegroups/rg-app/`));
+      if (expected.decision === "reject") expect(answer.status, file).toBe(400);
+      else if (expected.decision === "ignore") expect(answer.status, file).toBe(200);
+      else if (!inScope) expect(answer.status, file).toBe(403);
+      else expect([200, 202], file).toContain(answer.status);
+      if (answer.status !== 403) expect(answer.body.decision, file).toBe(expected.decision);
+    }
+  });
+
+  it("never answers 5xx to random and mutated payloads", async () => {
+    const sample = JSON.parse(metricAlert(vmId("vm-east-1", "rg-east"))) as unknown;
+    const mutated = fc.tuple(fc.constantFrom("schemaId", "data", "essentials", "alertTargetIDs", "monitorCondition"), fc.jsonValue()).map(([key, value]) => {
+      const copy = JSON.parse(JSON.stringify(sample)) as Record<string, unknown> & { data: Record<string, unknown> & { essentials: Record<string, unknown> } };
+      if (key === "schemaId" || key === "data") (copy as Record<string, unknown>)[key] = value;
+      else if (key === "essentials") (copy.data as Record<string, unknown>)[key] = value;
+      else copy.data.essentials[key] = value;
+      return JSON.stringify(copy);
+    });
+    const anyBody = fc.oneof(fc.string(), fc.jsonValue().map((v) => JSON.stringify(v)), mutated);
+    await fc.assert(
+      fc.asyncProperty(anyBody, async (body) => {
+        const answer = await stack.postAlert(body);
+        expect(answer.status).toBeLessThan(500);
+        expect(typeof answer.body.reason).toBe("string");
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
