@@ -4,6 +4,7 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { buildNotificationMessage } from "../domain/notify/message.js";
+import { eventLine } from "../domain/telemetry/events.js";
 import { readNotifySettings } from "../domain/notify/targets.js";
 import { sendNotifications } from "../notify/sendNotifications.js";
 import { NOTIFY, type NotifyInput, type NotifyOutput } from "./contracts.js";
@@ -25,6 +26,9 @@ df.app.activity(NOTIFY, {
     const results = await sendNotifications(targets, message, {
       log: (attempt) => context.log(`notify ${attempt.format} ${attempt.target}: attempt ${attempt.attempt} ${attempt.outcome}${attempt.status ? ` (HTTP ${attempt.status})` : ""}${attempt.error ? `: ${attempt.error}` : ""}`),
     });
+    for (const r of results) {
+      context.log(eventLine(r.delivered ? "notification.sent" : "notification.failed", { target: input.progress.target, instanceId: input.instanceId, to: r.target, format: r.format, attempts: r.attempts, error: r.error }));
+    }
     return results;
   },
 });

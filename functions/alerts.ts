@@ -8,6 +8,7 @@ import { type DurableClient, OrchestrationRuntimeStatus } from "durable-function
 import { allowedScopes, captureSettingsOrError, maxAlertBytes } from "../config/appSettings.js";
 import type { CaptureTarget } from "../domain/alerts/armId.js";
 import { type AlertDecision, decideAlertText } from "../domain/alerts/decide.js";
+import { eventLine } from "../domain/telemetry/events.js";
 import { captureInstanceId } from "../domain/alerts/instanceId.js";
 import { isInScope } from "../domain/alerts/scopes.js";
 import type { AlertSummary } from "../domain/capture/progress.js";
@@ -150,7 +151,7 @@ export async function receiveAlert(request: HttpRequest, context: InvocationCont
   }
   for (const r of results) {
     r.statusQueryGetUri = client.createHttpManagementPayload(r.id).statusQueryGetUri;
-    context.log(`${r.outcome} ${r.id} for ${r.target}`);
+    context.log(eventLine("alert.received", { target: r.target, instanceId: r.id, decision: decision.decision, outcome: r.outcome, schema: decision.schema, alertId: decision.alertId, rule: decision.alert?.ruleName ?? null }));
   }
   const skipped = outOfScope.map((t) => ({ target: t.id, outcome: "out-of-scope", reason: "Outside ALERTCAP_ALLOWED_SCOPES: left alone." }));
   const first = results[0]!;

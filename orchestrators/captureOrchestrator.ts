@@ -32,6 +32,7 @@ import {
 } from "../domain/capture/plan.js";
 import type { AlertSummary, CaptureProgress } from "../domain/capture/progress.js";
 import { type CaptureSettings, storageAccountFor } from "../domain/capture/settings.js";
+import { type CaptureEventFields, type CaptureEventName, eventLine } from "../domain/telemetry/events.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from "./names.js";
 
 export interface CaptureOrchestrationInput {
@@ -71,6 +72,12 @@ const firstLine = (error: unknown): string => {
 };
 
 const addSeconds = (date: Date, seconds: number): Date => new Date(date.getTime() + seconds * 1000);
+
+/** Logs a structured event once: a replay re-runs this code, and must not log it again. */
+function emit(context: OrchestrationContext, event: CaptureEventName, progress: CaptureProgress, fields: CaptureEventFields = {}): void {
+  if (context.df.isReplaying) return;
+  context.log(eventLine(event, { target: progress.target, instanceId: context.df.instanceId, captureName: progress.captureName, ...fields }));
+}
 
 function initialProgress(input: CaptureOrchestrationInput): CaptureProgress {
   return {
@@ -151,6 +158,7 @@ function* startCapture(
     }
     if (!created.ok) return { failed: { ...progress, phase: "failed", failureReason: created.reason } };
     const now = context.df.currentUtcDateTime;
+    emit(context, "capture.started", { ...progress, captureName: created.captureName }, { joined: Boolean(validation.runningCaptureName), networkWatcher: progress.networkWatcher });
     Object.assign(progress, {
       phase: "capturing",
       captureName: created.captureName,
@@ -207,6 +215,7 @@ function* watchCapture(
     }
     if (isFinalCaptureStatus(progress.networkWatcherStatus)) {
       progress.stoppedAt = context.df.currentUtcDateTime.toISOString();
+      emit(context, "capture.stopped", progress, { status: progress.networkWatcherStatus, stopReason: progress.stopReason, polls: progress.polls });
       return "final";
     }
 
@@ -242,6 +251,7 @@ function* watchCapture(
 /** Asks Network Watcher to stop our capture: only one this run created (`ref` is null for a joined capture). */
 function* stopCapture(context: OrchestrationContext, ref: CaptureRef | null, progress: CaptureProgress, because: string): Generator<Task, void, unknown> {
   progress.stopRequestedBecause = because;
+  emit(context, "capture.stopRequested", progress, { because, owned: ref !== null });
   if (!ref) {
     progress.stopRequestedBecause = `${because}; the capture was started by an earlier alertcap run, so it runs to its own time limit`;
     return;
@@ -312,6 +322,11 @@ function* finish(
   }
   progress.phase = failed ? "failed" : "completed";
   context.df.setCustomStatus({ ...progress, analysis: null });
+  emit(context, failed ? "capture.failed" : "capture.completed", progress, {
+    reason: progress.failureReason,
+    stopReason: progress.stopReason,
+    notificationsDelivered: progress.notifications.filter((n) => n.delivered).length,
+  });
   return progress;
 }
 

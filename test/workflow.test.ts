@@ -105,6 +105,15 @@ describe("capture workflow on the local stack", () => {
     expect(sent[0]!.data.findings[0]).toMatch(/packets|no packets/);
     expect(done.notifications).toEqual([expect.objectContaining({ delivered: true, format: "generic" })]);
 
+    // Structured events for the portal, each logged once however often the orchestrator replayed.
+    const events = stack.host
+      .output()
+      .split("\n")
+      .filter((line) => line.includes("alertcap.event "))
+      .map((line) => JSON.parse(line.slice(line.indexOf("alertcap.event ") + "alertcap.event ".length)) as { event: string; instanceId: string })
+      .filter((e) => e.instanceId === id);
+    expect(events.map((e) => e.event)).toEqual(["alert.received", "capture.started", "capture.stopped", "notification.sent", "capture.completed"]);
+
     // The capture resource was deleted after the run (the file stays); the foreign capture on the same VM is untouched.
     const arm = armClients(SUBSCRIPTION);
     await expect(arm.network.packetCaptures.get("NetworkWatcherRG", "NetworkWatcher_westus2", done.captureName!)).rejects.toMatchObject({ statusCode: 404 });

@@ -9,6 +9,8 @@ export interface InvocationInput {
   /** Binding name → RPC typed data, as the host would send in `InvocationRequest.inputData`. */
   inputData: Array<{ name: string; data: RpcTypedData }>;
   triggerMetadata?: Record<string, RpcTypedData>;
+  /** Drop the function's own log lines (the determinism guard's second replay must not log twice). */
+  silent?: boolean;
 }
 
 export class Invoker {
@@ -34,6 +36,7 @@ export class Invoker {
       request: { invocationId, functionId: functionName, inputData: input.inputData, triggerMetadata: input.triggerMetadata ?? {} },
       state: undefined as string | undefined,
       log: (level: LogLevel, category: string, message: string) => {
+        if (input.silent) return;
         if (category === "user" || level === "warning" || level === "error") this.logger.log(functionName, message, level);
       },
     };

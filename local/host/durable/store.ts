@@ -1,5 +1,6 @@
-// Durable state on disk: one JSON file per orchestration instance, replaced atomically (write a temp file, fsync,
-// rename, fsync the directory) so a host killed at any instant leaves either the old or the new state, never half.
+// Durable state on disk: one JSON file per orchestration instance, replaced atomically (write a temp file, rename)
+// so a host killed at any instant leaves either the old or the new state, never half. A killed process loses nothing
+// the kernel has accepted, so fsync is only needed against power loss; ALERTCAP_DURABLE_FSYNC=true turns it on.
 // Every change to an instance (new message, episode result, activity result) is one such write, which is what lets
 // a restarted host resume: messages in the inbox are processed, timers re-armed, activities in flight re-run.
 import { createHash } from "node:crypto";
@@ -75,6 +76,7 @@ export interface InstanceRecord {
 
 export class InstanceStore {
   private readonly dir: string;
+  private readonly fsync = process.env.ALERTCAP_DURABLE_FSYNC === "true";
 
   constructor(dataDir: string, hubName: string) {
     this.dir = join(dataDir, "durable", hubName, "instances");
@@ -93,11 +95,12 @@ export class InstanceStore {
     const fd = openSync(tmp, "w");
     try {
       writeSync(fd, JSON.stringify(record));
-      fsyncSync(fd);
+      if (this.fsync) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, path);
+    if (!this.fsync) return;
     const dirFd = openSync(this.dir, "r");
     try {
       fsyncSync(dirFd);

@@ -329,7 +329,7 @@ export class TaskHub {
   /** Runs the orchestrator on `episodeHistory` twice and insists on the same answer. */
   private async replay(record: InstanceRecord, episodeHistory: HistoryEvent[]): Promise<OrchestratorState> {
     const first = await this.invokeOrchestrator(record, episodeHistory);
-    const second = await this.invokeOrchestrator(record, episodeHistory);
+    const second = await this.invokeOrchestrator(record, episodeHistory, true);
     if (!isDeepStrictEqual(first, second)) {
       throw new NonDeterminismError(
         `Non-deterministic orchestrator "${record.name}": replaying the same history twice gave different results ` +
@@ -340,7 +340,7 @@ export class TaskHub {
     return first;
   }
 
-  private async invokeOrchestrator(record: InstanceRecord, episodeHistory: HistoryEvent[]): Promise<OrchestratorState> {
+  private async invokeOrchestrator(record: InstanceRecord, episodeHistory: HistoryEvent[], silent = false): Promise<OrchestratorState> {
     const lastStarted = episodeHistory.map((e) => e.EventType).lastIndexOf(EventType.OrchestratorStarted);
     const payload = {
       history: episodeHistory.map((e, i) => ({ ...e, IsPlayed: i < lastStarted })),
@@ -353,7 +353,7 @@ export class TaskHub {
     const invoker = this.options.invoker;
     const binding = invoker.triggerBindingName(record.name, "orchestrationTrigger");
     try {
-      const response = await invoker.invoke(record.name, { inputData: [{ name: binding, data: { json: JSON.stringify(payload) } }] });
+      const response = await invoker.invoke(record.name, { inputData: [{ name: binding, data: { json: JSON.stringify(payload) } }], silent });
       return fromTypedData(response.returnValue) as OrchestratorState;
     } catch (error) {
       // durable-functions reports an orchestrator that threw as an OrchestrationFailureError whose message carries
