@@ -1,6 +1,8 @@
 // ARM clients, one pair per subscription, built once and shared by all activities of this worker. The SDKs retry
 // throttling (429, honouring Retry-After) and transient 5xx themselves; the orchestrator's retry policy sits on top.
+// The Monitor client (alert rules, action groups: `alertcap setup-alert`) is built the same way, on demand.
 import { ComputeManagementClient } from "@azure/arm-compute";
+import { MonitorClient } from "@azure/arm-monitor";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { azureCredential } from "./credential.js";
 import { armEndpoint, armTlsAgent } from "./endpoints.js";
@@ -14,6 +16,7 @@ type ClientOptions = NonNullable<ConstructorParameters<typeof NetworkManagementC
 type PipelinePolicy = NonNullable<ClientOptions["additionalPolicies"]>[number]["policy"];
 
 const clients = new Map<string, ArmClients>();
+const monitorClients = new Map<string, MonitorClient>();
 
 /** Sends ARM requests through an agent that trusts the local emulator's certificate (only when one is configured). */
 function emulatorTlsPolicy(): PipelinePolicy[] {
@@ -30,19 +33,36 @@ function emulatorTlsPolicy(): PipelinePolicy[] {
   ];
 }
 
+/** The same endpoint, retries and emulator trust for every ARM client. */
+function clientOptions() {
+  return {
+    endpoint: armEndpoint(),
+    retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },
+    additionalPolicies: emulatorTlsPolicy().map((policy) => ({ policy, position: "perCall" as const })),
+  };
+}
+
+/** Clients are per endpoint too: a process that is pointed at another ARM (a second local stack) gets new ones. */
+const cacheKey = (subscriptionId: string): string => `${armEndpoint()} ${subscriptionId}`;
+
 export function armClients(subscriptionId: string): ArmClients {
-  let pair = clients.get(subscriptionId);
+  let pair = clients.get(cacheKey(subscriptionId));
   if (!pair) {
-    const options = {
-      endpoint: armEndpoint(),
-      retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },
-      additionalPolicies: emulatorTlsPolicy().map((policy) => ({ policy, position: "perCall" as const })),
-    };
+    const options = clientOptions();
     pair = {
       network: new NetworkManagementClient(azureCredential(), subscriptionId, options),
       compute: new ComputeManagementClient(azureCredential(), subscriptionId, options),
     };
-    clients.set(subscriptionId, pair);
+    clients.set(cacheKey(subscriptionId), pair);
   }
   return pair;
+}
+
+export function monitorClient(subscriptionId: string): MonitorClient {
+  let client = monitorClients.get(cacheKey(subscriptionId));
+  if (!client) {
+    client = new MonitorClient(azureCredential(), subscriptionId, clientOptions());
+    monitorClients.set(cacheKey(subscriptionId), client);
+  }
+  return client;
 }

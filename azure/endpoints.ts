@@ -3,7 +3,6 @@
 // Azurite (ALERTCAP_CAPTURE_BLOB_CONNECTION).
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
-import { rootCertificates } from "node:tls";
 
 const PUBLIC_ARM = "https://management.azure.com";
 
@@ -15,14 +14,20 @@ export function isLocalEmulatorEndpoint(endpoint: string): boolean {
   return /^https:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/i.test(endpoint);
 }
 
-let emulatorAgent: Agent | undefined;
+const emulatorAgents = new Map<string, Agent>();
 
 /** An HTTPS agent that also trusts the emulator's certificate, or undefined when none is configured. */
 export function armTlsAgent(): Agent | undefined {
   const caPath = process.env.ALERTCAP_ARM_CA_CERT;
   if (!caPath) return undefined;
-  emulatorAgent ??= new Agent({ ca: [...rootCertificates, readFileSync(caPath, "utf8")], keepAlive: true });
-  return emulatorAgent;
+  let agent = emulatorAgents.get(caPath);
+  if (!agent) {
+    // Only the emulator is reached through this agent, so its certificate is the whole trust list. (Adding Node's
+    // root bundle would also work, but https.Agent keys its socket pool by the CA text, hashing 200 kB per request.)
+    agent = new Agent({ ca: readFileSync(caPath, "utf8"), keepAlive: true });
+    emulatorAgents.set(caPath, agent);
+  }
+  return agent;
 }
 
 /** A connection string for the capture storage account, used instead of the identity when set (Azurite). */

@@ -5,6 +5,7 @@ type Command = { summary: string; run: (args: string[]) => Promise<number> };
 const commands: Record<string, () => Promise<Command>> = {
   "explain-alert": async () => (await import("./explainAlert.js")).explainAlert,
   analyze: async () => (await import("./analyze.js")).analyze,
+  "setup-alert": async () => (await import("./setupAlert.js")).setupAlert,
 };
 
 function usage(): string {

@@ -5,6 +5,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { type DurableClient, OrchestrationRuntimeStatus } from "durable-functions";
+import { aadAuthEnabled, checkActionGroupToken } from "../auth/actionGroupToken.js";
 import { allowedScopes, captureSettingsOrError, maxAlertBytes } from "../config/appSettings.js";
 import type { CaptureTarget } from "../domain/alerts/armId.js";
 import { type AlertDecision, decideAlertText } from "../domain/alerts/decide.js";
@@ -103,6 +104,15 @@ async function requestStop(client: DurableClient, target: CaptureTarget, decisio
 }
 
 export async function receiveAlert(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  // Secure Webhook (off unless ALERTCAP_AAD_* is set): an Entra ID token from the action group service, on top of
+  // the function key. Checked before the body is read, so an unauthenticated caller costs us nothing.
+  if (aadAuthEnabled()) {
+    const auth = await checkActionGroupToken(request.headers.get("authorization"));
+    if (!auth.ok) {
+      context.warn(`alert refused (${auth.status}): ${auth.reason}`);
+      return json(auth.status, { decision: "reject", reason: auth.reason }, auth.status === 401 ? { "WWW-Authenticate": 'Bearer realm="alertcap"' } : {});
+    }
+  }
   const limit = maxAlertBytes();
   const contentType = request.headers.get("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {

@@ -30,12 +30,17 @@ export interface ServiceSpec {
 /** Starts `node <args>` on the same Node binary as this process (Node 22 from node_modules). */
 export function startService(spec: ServiceSpec): Promise<Service> {
   const child = spawn(process.execPath, spec.args, { env: spec.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
+  // Output is kept as a list of chunks (the last ~4 MB): appending to one long string copies it on every chunk, and a
+  // parent slow to read a chatty child's pipe blocks the child's own writes.
+  const chunks: string[] = [];
+  let kept = 0;
+  const output = (): string => chunks.join("");
   let partial = "";
   const onData = (chunk: Buffer): void => {
     const text = chunk.toString();
-    output += text;
-    if (output.length > 2_000_000) output = output.slice(-1_000_000);
+    chunks.push(text);
+    kept += text.length;
+    while (kept > 4_000_000 && chunks.length > 1) kept -= chunks.shift()!.length;
     if (!spec.onLine) return;
     const lines = (partial + text).split("\n");
     partial = lines.pop() ?? "";
@@ -47,17 +52,18 @@ export function startService(spec: ServiceSpec): Promise<Service> {
     name: spec.name,
     ready,
     process: child,
-    output: () => output,
+    output,
     kill: () => terminate(child, "SIGKILL"),
     stop: () => terminate(child, "SIGTERM"),
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`${spec.name} did not start within ${(spec.timeoutMs ?? 30_000) / 1000} s:\n${output}`));
+      reject(new Error(`${spec.name} did not start within ${(spec.timeoutMs ?? 30_000) / 1000} s:\n${output()}`));
     }, spec.timeoutMs ?? 30_000);
     const check = (): void => {
-      const matches = spec.readyPatterns.map((p) => p.exec(output)?.[1]);
+      const text = output();
+      const matches = spec.readyPatterns.map((p) => p.exec(text)?.[1]);
       if (matches.every((m) => m !== undefined)) {
         clearTimeout(timer);
         child.stdout!.off("data", check);
@@ -68,7 +74,7 @@ export function startService(spec: ServiceSpec): Promise<Service> {
     };
     const onExit = (code: number | null): void => {
       clearTimeout(timer);
-      reject(new Error(`${spec.name} exited (${code}) before it was ready:\n${output}`));
+      reject(new Error(`${spec.name} exited (${code}) before it was ready:\n${output()}`));
     };
     child.stdout!.on("data", check);
     child.stderr!.on("data", check);
@@ -116,6 +122,8 @@ export interface EmulatorProcessOptions {
   port?: number;
   faults?: string;
   speed?: number;
+  /** Where capture files come from: tcpdump on loopback (default when it can run) or synthetic packets. */
+  packetSource?: "auto" | "tcpdump" | "synthetic";
   onLine?: (line: string) => void;
 }
 
@@ -130,6 +138,7 @@ export function startEmulator(options: EmulatorProcessOptions): Promise<Service>
   };
   if (options.faults) env.ALERTCAP_EMULATOR_FAULTS = options.faults;
   if (options.speed) env.ALERTCAP_EMULATOR_SPEED = String(options.speed);
+  if (options.packetSource) env.ALERTCAP_EMULATOR_PACKET_SOURCE = options.packetSource;
   return startService({
     name: "arm-emulator",
     args: [join(import.meta.dirname, "arm-emulator", "main.js")],

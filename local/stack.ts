@@ -12,6 +12,11 @@ export interface LocalStackOptions {
   faults?: string;
   /** Emulated Network Watcher runs this many times faster than the real service. */
   emulatorSpeed?: number;
+  /**
+   * Synthetic capture files instead of tcpdump: for load tests, where a hundred tcpdumps each copying all loopback
+   * traffic would measure tcpdump rather than alertcap.
+   */
+  packetSource?: "auto" | "tcpdump" | "synthetic";
   functionKey?: string;
   /** App settings for the Functions host on top of the stack's own. */
   appSettings?: NodeJS.ProcessEnv;
@@ -53,6 +58,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       blobConnectionString,
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.emulatorSpeed ? { speed: options.emulatorSpeed } : {}),
+      ...(options.packetSource ? { packetSource: options.packetSource } : {}),
       ...(echo("arm") ? { onLine: echo("arm")! } : {}),
     });
     started.push(emulator);

@@ -1,6 +1,7 @@
 // POST /api/alerts through the running local stack: dedupe under concurrent deliveries, Resolved as an event,
 // the scope allowlist, and clear 4xx answers for bodies that are not alerts (never a 5xx).
 import fc from "fast-check";
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -122,5 +123,23 @@ describe("alert webhook on the local stack", () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it("wires a VM's alert rule and action group to this webhook with `alertcap setup-alert`, and a second run changes nothing", () => {
+    const setupAlert = () =>
+      spawnSync(process.execPath, ["bin/alertcap.js", "setup-alert", "--webhook-url", `${stack.url}/api/alerts?code=${stack.functionKey}`, "--vm", vmId("vm-web-1")], {
+        env: { ...process.env, ALERTCAP_ARM_ENDPOINT: stack.armUrl, ALERTCAP_ARM_CA_CERT: stack.armCaCertPath },
+        encoding: "utf8",
+      });
+    // The emulator validates both bodies against the official Monitor schema: a "created" is a body that passed.
+    const first = setupAlert();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/created .*actionGroups\/alertcap-ag/i);
+    expect(first.stdout).toMatch(/created .*metricAlerts\/alertcap-vm-web-1-/i);
+    const second = setupAlert();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).not.toMatch(/created|updated/);
+    expect(second.stdout.match(/unchanged/g)).toHaveLength(2);
+    expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(stack.functionKey);
   });
 });

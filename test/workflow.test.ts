@@ -48,9 +48,6 @@ describe("capture workflow on the local stack", () => {
         ALERTCAP_CAPTURE_STORAGE_ID: `${SAMPLE_STORAGE_ID},northeurope=/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-eu/providers/Microsoft.Storage/storageAccounts/eucaptures`,
       },
     });
-    // The test reads the emulator through the product's own ARM adapter, as the activities do.
-    process.env.ALERTCAP_ARM_ENDPOINT = stack.armUrl;
-    process.env.ALERTCAP_ARM_CA_CERT = stack.armCaCertPath;
   }, 120_000);
 
   afterAll(async () => {

@@ -27,6 +27,7 @@ import { DEFAULT_TIME_LIMIT_SECONDS, DEFAULT_TOTAL_BYTES_PER_SESSION } from "./c
 import { CaptureSessions, type StoredCaptureFile } from "./capture/sessions.js";
 import { CaptureUploader } from "./capture/storage.js";
 import type { EmulatorContext } from "./handlers/context.js";
+import type { StoredMonitorResource } from "./monitor/monitorResources.js";
 
 export type { ArmEmulatorOptions, EmulatorTimings } from "./options.js";
 export type { RequestLogEntry } from "./http/armServer.js";
@@ -61,6 +62,14 @@ export interface CaptureSnapshot {
   };
 }
 
+/** A metric alert rule or action group as the emulator holds it (a copy). */
+export interface MonitorResourceSnapshot {
+  id: string;
+  name: string;
+  /** The resource as GET answers it. */
+  body: Record<string, unknown>;
+}
+
 export interface ArmEmulator {
   /** `https://127.0.0.1:{port}`: the `endpoint` to give the SDK clients. */
   readonly url: string;
@@ -83,6 +92,10 @@ export interface ArmEmulator {
   setPowerState(resourceId: string, powerState: PowerState): void;
   /** Installs (Succeeded) or removes the Network Watcher agent extension of a VM or scale set. */
   setNetworkWatcherExtension(resourceId: string, installed: boolean): void;
+  /** The metric alert rules created through the emulator. */
+  metricAlerts(): MonitorResourceSnapshot[];
+  /** The action groups created through the emulator. */
+  actionGroups(): MonitorResourceSnapshot[];
 }
 
 export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promise<ArmEmulator> {
@@ -211,6 +224,8 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
       if (!instance) throw new Error(`no VM or scale-set instance ${resourceId} in the inventory`);
       instance.powerState = powerState;
     },
+    metricAlerts: () => model.monitor.metricAlerts.all().map(monitorSnapshot),
+    actionGroups: () => model.monitor.actionGroups.all().map(monitorSnapshot),
     setNetworkWatcherExtension(resourceId, installed) {
       const resource = model.virtualMachineById(resourceId) ?? model.scaleSetById(resourceId);
       if (!resource) throw new Error(`no VM or scale set ${resourceId} in the inventory`);
@@ -286,6 +301,10 @@ function addForeignCaptures(inventory: Inventory, model: ResourceModel, captures
     };
     captures.add(record);
   }
+}
+
+function monitorSnapshot(resource: StoredMonitorResource): MonitorResourceSnapshot {
+  return { id: resource.id, name: resource.name, body: structuredClone(resource.body) };
 }
 
 function snapshot(record: CaptureRecord): CaptureSnapshot {

@@ -8,6 +8,7 @@ export {
   type CaptureSnapshot,
   type EmulatorTimings,
   type FiredFault,
+  type MonitorResourceSnapshot,
   type RequestLogEntry,
   type StoredCaptureFile,
 } from "./armEmulator.js";

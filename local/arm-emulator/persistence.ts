@@ -1,5 +1,5 @@
 // Emulator state on disk, so that stopping and restarting the local stack (which resumes its orchestrations) finds
-// the captures, operations and VM changes it left, like the real service would.
+// the captures, operations, VM changes, metric alert rules and action groups it left, like the real service would.
 //
 // The state is saved as JSON in `{dataDir}/arm-emulator/state.json` a few times a second when it changed, and on
 // close. It belongs to one inventory: if the inventory file changed since, the saved state is ignored.
@@ -10,6 +10,7 @@ import { readFile } from "node:fs/promises";
 import type { Inventory, PowerState } from "./inventory.js";
 import type { FinalResult, OperationStore, SavedOperation } from "./operations.js";
 import type { ExtensionState, ResourceModel } from "./resourceModel.js";
+import type { SavedMonitorResources } from "./monitor/monitorResources.js";
 import { captureStatus, type CaptureRecord, type CaptureStore } from "./capture/captureStore.js";
 import type { CaptureSessions } from "./capture/sessions.js";
 
@@ -26,6 +27,8 @@ export interface SavedState {
   watchers: Array<{ id: string; etag: string }>;
   captures: SavedCapture[];
   operations: SavedOperation[];
+  /** Metric alert rules and action groups; absent in files saved before the emulator served Microsoft.Insights. */
+  monitor?: SavedMonitorResources;
 }
 
 export interface PersistedParts {
@@ -106,6 +109,7 @@ export function snapshotState(parts: PersistedParts, fingerprint: string): Saved
     watchers: model.allWatchers().map((watcher) => ({ id: watcher.id, etag: watcher.etag })),
     captures: captures.all().map(({ watcher, createdAt, ...rest }) => ({ ...rest, watcherId: watcher.id, createdAt: createdAt.toISOString() })),
     operations: operations.save(),
+    monitor: model.monitor.save(),
   };
 }
 
@@ -131,6 +135,7 @@ export async function restoreState(state: SavedState, parts: PersistedParts): Pr
     const watcher = model.watcherById(saved.id);
     if (watcher) watcher.etag = saved.etag;
   }
+  if (state.monitor) model.monitor.restore(state.monitor);
 
   captures.clear();
   for (const { watcherId, createdAt, ...saved } of state.captures) {

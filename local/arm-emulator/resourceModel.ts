@@ -1,7 +1,7 @@
 // The emulated subscription(s): VMs, scale sets, extensions, watchers and storage accounts, built from the inventory.
 //
 // This is the mutable "world" the handlers read and change (an extension PUT installs the agent, tests flip power
-// states). Packet captures live in the capture store, not here.
+// states, setup-alert creates metric alert rules and action groups). Packet captures live in the capture store, not here.
 
 import { createHash } from "node:crypto";
 import {
@@ -12,6 +12,7 @@ import {
   type OsType,
   type PowerState,
 } from "./inventory.js";
+import { MonitorResources } from "./monitor/monitorResources.js";
 import { idKey, isResourceOfType, networkWatcherId, parseResourceId } from "./resourceIds.js";
 
 export const NETWORK_WATCHER_AGENT_PUBLISHER = "Microsoft.Azure.NetworkWatcher";
@@ -86,6 +87,8 @@ export class ResourceModel {
   private readonly regionLimits = new Map<string, number>();
   /** True when the inventory lists storage accounts; then `storageId` must name one of them. */
   readonly storageAccountsDeclared: boolean;
+  /** Metric alert rules and action groups (none at start: the inventory does not declare any). */
+  readonly monitor = new MonitorResources();
 
   constructor(inventory: Inventory) {
     for (const vm of inventory.virtualMachines) {

@@ -1,9 +1,11 @@
 // Every route the emulator serves, with the operation ID that the swagger (and fault rules) use for it. These are
-// exactly the requests @azure/arm-compute 25 and @azure/arm-network 39 send for the calls alertcap makes.
+// exactly the requests @azure/arm-compute 25, @azure/arm-network 39 and @azure/arm-monitor 8 send for the calls
+// alertcap makes (the SDKs write `resourcegroups` in lower case; templates match case-insensitively).
 
 import type { RouteDefinition } from "./http/router.js";
 import { computeHandlers } from "./handlers/compute.js";
 import type { EmulatorContext } from "./handlers/context.js";
+import { monitorHandlers } from "./handlers/monitor.js";
 import { networkWatcherHandlers } from "./handlers/networkWatchers.js";
 import { operationStatusHandlers } from "./handlers/operationStatus.js";
 import { packetCaptureHandlers } from "./handlers/packetCaptures.js";
@@ -14,12 +16,15 @@ const VM = `${RG}/providers/Microsoft.Compute/virtualMachines/{vmName}`;
 const VMSS = `${RG}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmScaleSetName}`;
 const WATCHER = `${RG}/providers/Microsoft.Network/networkWatchers/{networkWatcherName}`;
 const CAPTURE = `${WATCHER}/packetCaptures/{packetCaptureName}`;
+const METRIC_ALERTS = `${RG}/providers/Microsoft.Insights/metricAlerts`;
+const ACTION_GROUP = `${RG}/providers/Microsoft.Insights/actionGroups/{actionGroupName}`;
 
 export function emulatorRoutes(context: EmulatorContext): RouteDefinition[] {
   const compute = computeHandlers(context);
   const watchers = networkWatcherHandlers(context);
   const captures = packetCaptureHandlers(context);
   const operations = operationStatusHandlers(context);
+  const monitor = monitorHandlers(context);
   return [
     { method: "GET", template: `${SUB}/providers/Microsoft.Compute/virtualMachines`, operationId: "VirtualMachines_ListAll", handler: compute.listVirtualMachines },
     { method: "GET", template: `${RG}/providers/Microsoft.Compute/virtualMachines`, operationId: "VirtualMachines_List", handler: compute.listVirtualMachines },
@@ -47,5 +52,13 @@ export function emulatorRoutes(context: EmulatorContext): RouteDefinition[] {
     { method: "POST", template: `${CAPTURE}/queryStatus`, operationId: "PacketCaptures_GetStatus", handler: captures.queryStatus },
     { method: "GET", template: `${SUB}/providers/Microsoft.Network/locations/{location}/operations/{operationId}`, operationId: "Network_OperationStatus", handler: operations.networkAsyncOperation },
     { method: "GET", template: `${SUB}/providers/Microsoft.Network/locations/{location}/operationResults/{operationId}`, operationId: "Network_OperationResult", handler: operations.networkOperationResult },
+
+    { method: "GET", template: METRIC_ALERTS, operationId: "MetricAlerts_ListByResourceGroup", handler: monitor.listMetricAlerts },
+    { method: "GET", template: `${METRIC_ALERTS}/{ruleName}`, operationId: "MetricAlerts_Get", handler: monitor.getMetricAlert },
+    { method: "PUT", template: `${METRIC_ALERTS}/{ruleName}`, operationId: "MetricAlerts_CreateOrUpdate", handler: monitor.putMetricAlert },
+    { method: "DELETE", template: `${METRIC_ALERTS}/{ruleName}`, operationId: "MetricAlerts_Delete", handler: monitor.deleteMetricAlert },
+    { method: "GET", template: ACTION_GROUP, operationId: "ActionGroups_Get", handler: monitor.getActionGroup },
+    { method: "PUT", template: ACTION_GROUP, operationId: "ActionGroups_CreateOrUpdate", handler: monitor.putActionGroup },
+    { method: "DELETE", template: ACTION_GROUP, operationId: "ActionGroups_Delete", handler: monitor.deleteActionGroup },
   ];
 }

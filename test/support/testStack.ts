@@ -39,11 +39,19 @@ export async function startTestStack(options: Partial<LocalStackOptions> = {}): 
     ...options,
     appSettings: { ALERTCAP_CAPTURE_SECONDS: "100", ALERTCAP_POLL_SECONDS: "1", ALERTCAP_FILE_WAIT_SECONDS: "60", ALERTCAP_COOLDOWN_SECONDS: "0", ...options.appSettings },
   });
+  // The test reads Azure state (captures at the emulator) through the product's own ARM adapter, as activities do.
+  process.env.ALERTCAP_ARM_ENDPOINT = stack.armUrl;
+  process.env.ALERTCAP_ARM_CA_CERT = stack.armCaCertPath;
   const key = `code=${stack.functionKey}`;
   const test: TestStack = Object.assign(stack, {
     async postAlert(body: string, contentType = "application/json") {
       const res = await fetch(`${stack.url}/api/alerts?${key}`, { method: "POST", headers: { "content-type": contentType }, body });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      const text = await res.text();
+      try {
+        return { status: res.status, body: JSON.parse(text) as Record<string, unknown> };
+      } catch {
+        return { status: res.status, body: { unparsedBody: text } };
+      }
     },
     async capture(id: string) {
       const res = await fetch(`${stack.url}/api/captures/${id}?${key}`);

@@ -6,6 +6,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
 import schemaDocument from "./packetcapture-schema.json" with { type: "json" };
 import { invalidCaptureRequest, type ArmError } from "../http/armErrors.js";
+import { schemaErrorMessage as errorMessage, schemaErrorPath as errorPath } from "../http/schemaErrors.js";
 
 export type SchemaDefinitionName = keyof typeof schemaDocument.definitions;
 
@@ -63,29 +64,4 @@ function toArmError(first: ErrorObject, all: ErrorObject[]): ArmError {
     target: errorPath(error),
   }));
   return invalidCaptureRequest(errorPath(first), errorMessage(first), details);
-}
-
-/** `/properties/filters/0/protocol` → `properties.filters[0].protocol`; a missing property is appended. */
-function errorPath(error: ErrorObject): string {
-  const parts = error.instancePath
-    .split("/")
-    .slice(1)
-    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"));
-  if (error.keyword === "required") parts.push(String(error.params["missingProperty"]));
-  let path = "";
-  for (const part of parts) path += /^\d+$/.test(part) ? `[${part}]` : path === "" ? part : `.${part}`;
-  return path === "" ? "(body)" : path;
-}
-
-function errorMessage(error: ErrorObject): string {
-  switch (error.keyword) {
-    case "required":
-      return "is required.";
-    case "enum":
-      return `must be one of ${(error.params["allowedValues"] as unknown[]).map((v) => `'${String(v)}'`).join(", ")}.`;
-    case "type":
-      return `must be of type ${String(error.params["type"])}.`;
-    default:
-      return `${error.message ?? "is invalid"}.`;
-  }
 }

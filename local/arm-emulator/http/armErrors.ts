@@ -154,6 +154,30 @@ export function invalidCaptureRequest(path: string, problem: string, details: Ar
   });
 }
 
+/** [synthetic] A Microsoft.Insights (metric alert, action group) body that breaks the spec schema or a rule; names the path. */
+export function invalidMonitorRequest(path: string, problem: string, details: ArmErrorBody[] = []): ArmError {
+  return new ArmError(400, "InvalidRequestFormat", `Cannot parse the request. '${path}' ${problem}`, {
+    target: path,
+    details,
+  });
+}
+
+/** [arm]/[synthetic] A metric alert scope that names no resource of the subscription: ARM's not-found text, with the path. */
+export function alertScopeNotFound(scope: string, path: string, typePath: string, name: string, resourceGroup: string): ArmError {
+  const notFound = resourceNotFound(typePath, name, resourceGroup);
+  return new ArmError(404, notFound.code, `${notFound.message} (alert scope '${scope}')`, { target: path });
+}
+
+/** [user report] A metric alert action naming an action group that does not exist or lives in another subscription. */
+export function actionGroupNotUsable(actionGroupId: string, path: string): ArmError {
+  return new ArmError(
+    400,
+    "BadRequest",
+    `Arm resource ${actionGroupId} is invalid or in a different subscription as alert rule.`,
+    { target: path },
+  );
+}
+
 /** [arm] 429 throttling, with the ARM wording. */
 export function subscriptionThrottled(
   kind: "read" | "write",
