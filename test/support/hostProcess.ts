@@ -1,8 +1,9 @@
-// Runs the local host as a separate process, as `npm start` does, so tests go through real HTTP and can kill it.
-import { type ChildProcess, spawn } from "node:child_process";
+// Runs the local host as a separate process (local/services.ts, as `npm start` does), so tests go through real
+// HTTP and can kill it.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startFunctionsHost } from "../../local/services.js";
 
 export interface HostProcess {
   url: string;
@@ -16,65 +17,23 @@ export interface HostProcess {
 }
 
 export interface HostProcessOptions {
+  /** The app's main glob (the host's own tests run a sample app). */
   main?: string;
   dataDir?: string;
   env?: Record<string, string>;
-  /** The script to run (default: the bare host); `dist/local/start.js` runs the whole local stack. */
-  entry?: string;
-  args?: string[];
-  readyPattern?: RegExp;
 }
 
 export async function startHostProcess(options: HostProcessOptions = {}): Promise<HostProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "alertcap-host-"));
   const functionKey = options.env?.ALERTCAP_FUNCTION_KEY ?? "test-function-key";
-  const args = [options.entry ?? "dist/local/host/main.js", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])];
-  if (options.main) args.push("--main", options.main);
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...options.env, ALERTCAP_FUNCTION_KEY: functionKey },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const url = await waitForReady(child, () => output, options.readyPattern ?? /ready at (http:\/\/127\.0\.0\.1:\d+)/);
-  const keys = JSON.parse(readFileSync(join(dataDir, "host-keys.json"), "utf8")) as { systemKey: string };
-  return {
-    url,
-    functionKey,
-    systemKey: keys.systemKey,
+  const host = await startFunctionsHost({
     dataDir,
-    output: () => output,
-    kill: () => terminate(child, "SIGKILL"),
-    stop: () => terminate(child, "SIGTERM"),
-  };
-}
-
-function waitForReady(child: ChildProcess, output: () => string, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start within 30 s:\n${output()}`)), 30_000);
-    const check = (): void => {
-      const match = pattern.exec(output());
-      if (match?.[1]) {
-        clearTimeout(timer);
-        child.stdout!.off("data", check);
-        resolve(match[1]);
-      }
-    };
-    child.stdout!.on("data", check);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`host exited with ${code} before it was ready:\n${output()}`));
-    });
+    port: 0,
+    ...(options.main ? { main: options.main } : {}),
+    env: { ...options.env, ALERTCAP_FUNCTION_KEY: functionKey },
   });
-}
-
-function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill(signal);
-  });
+  const keys = JSON.parse(readFileSync(join(dataDir, "host-keys.json"), "utf8")) as { systemKey: string };
+  return { url: host.ready[0]!, functionKey, systemKey: keys.systemKey, dataDir, output: host.output, kill: host.kill, stop: host.stop };
 }
 
 /** Polls `probe` until it returns a value (not undefined) or the time runs out. */
