@@ -4,7 +4,7 @@
 // event to that capture, which stops it early.
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { type DurableClient, OrchestrationRuntimeStatus } from "durable-functions";
+import type { DurableClient } from "durable-functions";
 import { aadAuthEnabled, checkActionGroupToken } from "../auth/actionGroupToken.js";
 import { allowedScopes, captureSettingsOrError, maxAlertBytes } from "../config/appSettings.js";
 import type { CaptureTarget } from "../domain/alerts/armId.js";
@@ -16,13 +16,8 @@ import type { AlertSummary } from "../domain/capture/progress.js";
 import type { CaptureSettings } from "../domain/capture/settings.js";
 import type { CaptureOrchestrationInput } from "../orchestrators/captureOrchestrator.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR } from "../orchestrators/names.js";
+import { ACTIVE_RUNTIME_STATUSES } from "./lib/captureInstances.js";
 
-const ACTIVE: ReadonlySet<string> = new Set([
-  OrchestrationRuntimeStatus.Pending,
-  OrchestrationRuntimeStatus.Running,
-  OrchestrationRuntimeStatus.ContinuedAsNew,
-  OrchestrationRuntimeStatus.Suspended,
-]);
 
 type TargetOutcome = "started" | "already-running" | "cooling-down" | "stop-requested" | "nothing-to-stop";
 
@@ -61,7 +56,7 @@ function alertSummary(decision: AlertDecision): AlertSummary {
 async function startCapture(client: DurableClient, target: CaptureTarget, decision: AlertDecision, settings: CaptureSettings): Promise<TargetResult> {
   const id = captureInstanceId(target);
   const existing = await currentStatus(client, id);
-  if (existing && ACTIVE.has(existing.runtimeStatus)) {
+  if (existing && ACTIVE_RUNTIME_STATUSES.has(existing.runtimeStatus)) {
     return { target: target.id, id, outcome: "already-running", reason: "A capture is already running for this target; this alert joins it." };
   }
   if (existing && settings.cooldownSeconds > 0) {
@@ -85,7 +80,7 @@ async function startCapture(client: DurableClient, target: CaptureTarget, decisi
   } catch {
     // Another delivery of the same alert started it a moment ago (the task hub refuses a second start).
     const raced = await currentStatus(client, id);
-    if (raced && ACTIVE.has(raced.runtimeStatus)) {
+    if (raced && ACTIVE_RUNTIME_STATUSES.has(raced.runtimeStatus)) {
       return { target: target.id, id, outcome: "already-running", reason: "A capture is already running for this target; this alert joins it." };
     }
     throw new Error(`Could not start a capture for ${target.id}.`);
@@ -96,7 +91,7 @@ async function startCapture(client: DurableClient, target: CaptureTarget, decisi
 async function requestStop(client: DurableClient, target: CaptureTarget, decision: AlertDecision): Promise<TargetResult> {
   const id = captureInstanceId(target);
   const existing = await currentStatus(client, id);
-  if (!existing || !ACTIVE.has(existing.runtimeStatus)) {
+  if (!existing || !ACTIVE_RUNTIME_STATUSES.has(existing.runtimeStatus)) {
     return { target: target.id, id, outcome: "nothing-to-stop", reason: "No capture is running for this target: nothing to stop." };
   }
   await client.raiseEvent(id, ALERT_RESOLVED_EVENT, { alertId: decision.alertId, resolvedAt: decision.alert?.resolvedAt ?? null });

@@ -5,8 +5,8 @@ import * as df from "durable-functions";
 import { OrchestrationRuntimeStatus, type DurableClient, type DurableOrchestrationStatus } from "durable-functions";
 import type { CaptureProgress } from "../domain/capture/progress.js";
 import { CAPTURE_ORCHESTRATOR } from "../orchestrators/names.js";
+import { isCaptureInstanceId } from "./lib/captureInstances.js";
 
-const INSTANCE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const RUNTIME_STATUSES = new Map(Object.values(OrchestrationRuntimeStatus).map((s) => [String(s).toLowerCase(), s]));
 
 function captureView(status: DurableOrchestrationStatus): Record<string, unknown> {
@@ -27,7 +27,7 @@ function captureView(status: DurableOrchestrationStatus): Record<string, unknown
 
 async function getCapture(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const id = request.params.id ?? "";
-  if (!INSTANCE_ID.test(id)) return { status: 400, jsonBody: { error: "The capture id is not a valid orchestration instance id." } };
+  if (!isCaptureInstanceId(id)) return { status: 400, jsonBody: { error: "The capture id is not a valid orchestration instance id." } };
   const client = df.getClient(context);
   let status: DurableOrchestrationStatus;
   try {

@@ -2,15 +2,13 @@
 // the only one that knows the name it created) and then goes on to locate, analyse and notify as usual.
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { OrchestrationRuntimeStatus } from "durable-functions";
 import { CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from "../orchestrators/names.js";
+import { ACTIVE_RUNTIME_STATUSES, isCaptureInstanceId } from "./lib/captureInstances.js";
 
-const INSTANCE_ID = /^[A-Za-z0-9._:-]{1,100}$/;
-const ACTIVE: ReadonlySet<string> = new Set([OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.ContinuedAsNew]);
 
 async function stopCapture(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const id = request.params.id ?? "";
-  if (!INSTANCE_ID.test(id)) return { status: 400, jsonBody: { error: "The capture id is not a valid orchestration instance id." } };
+  if (!isCaptureInstanceId(id)) return { status: 400, jsonBody: { error: "The capture id is not a valid orchestration instance id." } };
   let reason = "stop requested through the API";
   const text = await request.text();
   if (text.trim()) {
@@ -29,7 +27,7 @@ async function stopCapture(request: HttpRequest, context: InvocationContext): Pr
     return { status: 404, jsonBody: { error: `No capture with id '${id}'.` } };
   }
   if (status.name !== CAPTURE_ORCHESTRATOR) return { status: 404, jsonBody: { error: `No capture with id '${id}'.` } };
-  if (!ACTIVE.has(status.runtimeStatus)) {
+  if (!ACTIVE_RUNTIME_STATUSES.has(status.runtimeStatus)) {
     return { status: 409, jsonBody: { error: `The capture has already finished (${status.runtimeStatus}).` } };
   }
   await client.raiseEvent(id, STOP_REQUESTED_EVENT, reason);
