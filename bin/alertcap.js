@@ -2,12 +2,23 @@
 // alertcap runs on Node 22. npm puts node_modules/.bin (the `node` package's Node 22) first on PATH for npm scripts
 // and npx, but a direct call or `npx --prefix` from elsewhere may start us on the system Node: re-exec on 22 then.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const entry = join(root, "dist", "cli", "main.js");
+
+// Right after `npm ci` nothing is built yet (npm test and npm start build first): build once, quietly unless it fails.
+if (!existsSync(entry)) {
+  const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
+  const build = spawnSync(process.execPath, [tsc, "-p", root], { encoding: "utf8" });
+  if (build.status !== 0) {
+    console.error(`alertcap: building dist/ failed; run \`npm run build\` in ${root} to see why.\n${build.stdout}${build.stderr}`);
+    process.exit(1);
+  }
+}
 
 if (process.versions.node.split(".")[0] === "22") {
   await import(pathToFileURL(entry).href);
