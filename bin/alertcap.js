@@ -3,7 +3,7 @@
 // and npx, but a direct call or `npx --prefix` from elsewhere may start us on the system Node: re-exec on 22 then.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
+import { createRequire, enableCompileCache } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -21,6 +21,8 @@ if (!existsSync(entry)) {
 }
 
 if (process.versions.node.split(".")[0] === "22") {
+  // Keep V8's compiled code between runs (in the OS temp folder): start-up is a good part of a short command.
+  enableCompileCache?.();
   await import(pathToFileURL(entry).href);
 } else {
   let node22;
