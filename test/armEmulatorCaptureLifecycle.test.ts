@@ -3,6 +3,9 @@
 // → delete, which keeps the file.
 
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, connect, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -10,7 +13,7 @@ import { BlobServiceClient } from "@azure/storage-blob";
 import type { NetworkManagementClient, PacketCapture, PacketCaptureQueryStatusResult } from "@azure/arm-network";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startArmEmulator, type ArmEmulator } from "../local/arm-emulator/armEmulator.js";
-import { startAzuriteBlob, type RunningAzurite } from "../local/arm-emulator/testing/azurite.js";
+import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
 import { readPcap } from "../local/arm-emulator/testing/pcapPackets.js";
 import { networkClient } from "../local/arm-emulator/testing/sdkClients.js";
 import { until } from "../local/arm-emulator/testing/waiting.js";
@@ -32,7 +35,9 @@ const tcpdumpRecords = (() => {
 })();
 const tsharkAvailable = spawnSync("tshark", ["--version"]).status === 0;
 
-let azurite: RunningAzurite;
+let azurite: Service;
+let azuriteDir: string;
+let blobConnectionString: string;
 let emulator: ArmEmulator;
 let network: NetworkManagementClient;
 let echoServer: Server;
@@ -40,11 +45,13 @@ let noiseServer: Server;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  azurite = await startAzuriteBlob();
+  azuriteDir = mkdtempSync(join(tmpdir(), "alertcap-azurite-"));
+  azurite = await startAzurite(azuriteDir);
+  blobConnectionString = azuriteConnectionString(azurite.ready[0]!);
   emulator = await startArmEmulator({
     inventory: SAMPLE_INVENTORY,
     speedFactor: SPEED,
-    blobConnectionString: azurite.connectionString,
+    blobConnectionString: blobConnectionString,
     log: (line) => logLines.push(line),
   });
   network = networkClient(emulator, SUB);
@@ -55,6 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator?.close();
   await azurite?.stop();
+  if (azuriteDir) rmSync(azuriteDir, { recursive: true, force: true });
   echoServer?.close();
   noiseServer?.close();
 });
@@ -96,7 +104,7 @@ async function waitForStatus(name: string, wanted: string[], timeoutMs = 15_000)
 }
 
 async function download(container: string, blobName: string): Promise<Buffer> {
-  return BlobServiceClient.fromConnectionString(azurite.connectionString)
+  return BlobServiceClient.fromConnectionString(blobConnectionString)
     .getContainerClient(container)
     .getBlobClient(blobName)
     .downloadToBuffer();
@@ -264,7 +272,7 @@ describe("without tcpdump", () => {
     const fallback = await startArmEmulator({
       inventory: SAMPLE_INVENTORY,
       speedFactor: SPEED,
-      blobConnectionString: azurite.connectionString,
+      blobConnectionString: blobConnectionString,
       tcpdumpPath: "/nonexistent/tcpdump",
       log: (line) => lines.push(line),
     });
