@@ -3,7 +3,9 @@
 // and npx, but a direct call or `npx --prefix` from elsewhere may start us on the system Node: re-exec on 22 then.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createRequire, enableCompileCache } from "node:module";
+// A namespace import: a named import of enableCompileCache (Node ≥ 22.1) is a SyntaxError on Node 20, before any
+// line of this file could re-exec on Node 22.
+import * as nodeModule from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -12,7 +14,7 @@ const entry = join(root, "dist", "cli", "main.js");
 
 // Right after `npm ci` nothing is built yet (npm test and npm start build first): build once, quietly unless it fails.
 if (!existsSync(entry)) {
-  const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
+  const tsc = join(dirname(nodeModule.createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
   const build = spawnSync(process.execPath, [tsc, "-p", root], { encoding: "utf8" });
   if (build.status !== 0) {
     console.error(`alertcap: building dist/ failed; run \`npm run build\` in ${root} to see why.\n${build.stdout}${build.stderr}`);
@@ -22,12 +24,12 @@ if (!existsSync(entry)) {
 
 if (process.versions.node.split(".")[0] === "22") {
   // Keep V8's compiled code between runs (in the OS temp folder): start-up is a good part of a short command.
-  enableCompileCache?.();
+  nodeModule.enableCompileCache?.();
   await import(pathToFileURL(entry).href);
 } else {
   let node22;
   try {
-    node22 = join(dirname(createRequire(import.meta.url).resolve("node/package.json")), "bin", "node");
+    node22 = join(dirname(nodeModule.createRequire(import.meta.url).resolve("node/package.json")), "bin", "node");
   } catch {
     console.error(`alertcap needs Node 22 (this is ${process.version}); run \`npm ci\` in ${root} to install it.`);
     process.exit(1);
