@@ -119,9 +119,9 @@ describe("generic JSON body (schema version 1)", () => {
     expect(started.data.storagePath).toBeNull();
   });
 
-  it("refuses an idempotency key that cannot be sent as a header", () => {
-    expect(() => buildNotificationMessage(input({ idempotencyKey: "has space" }))).toThrow(RangeError);
+  it("refuses an empty idempotency key and an unreadable event time (programming errors)", () => {
     expect(() => buildNotificationMessage(input({ idempotencyKey: "" }))).toThrow(RangeError);
+    expect(() => buildNotificationMessage(input({ occurredAt: "yesterday" }))).toThrow(RangeError);
   });
 });
 
