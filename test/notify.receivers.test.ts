@@ -19,6 +19,7 @@ import { SLACK_MAX_BLOCKS, SLACK_MESSAGE_MAX_CHARS } from "../domain/notify/slac
 import { TEAMS_MESSAGE_MAX_BYTES } from "../domain/notify/teamsCard.js";
 import { escapeTeamsMarkdown, oneLine, sanitiseText } from "../domain/notify/text.js";
 import { notificationFor } from "../notify/activityMessage.js";
+import { captureProgress, VM } from "./notify.fixtures.js";
 
 // The SDK's lib/ is extension-less ESM that Node cannot load as a package; its UMD build works without a DOM.
 const AC = createRequire(import.meta.url)("adaptivecards/dist/adaptivecards.js") as typeof import("adaptivecards");
@@ -31,33 +32,14 @@ const validateGeneric = ajv.compile(genericBodyJsonSchema);
 
 /** Teams' own refusal threshold (MessageSizeExceeded); alertcap budgets 20 KB below it. */
 const TEAMS_REFUSES_BYTES = 28_672;
-const VM = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-1";
-
-function progress(overrides: Partial<CaptureProgress> = {}): CaptureProgress {
-  return {
+const progress = (overrides: Partial<CaptureProgress> = {}): CaptureProgress =>
+  captureProgress({
     phase: "notifying",
-    target: VM,
-    targetKind: "virtualMachine",
     alert: { alertId: "alert-1", rule: "High outbound flows", severity: "Sev2", schema: "azureMonitorCommonAlertSchema", firedAt: "2025-11-25T10:00:00Z" },
-    captureName: "alertcap-vm-web-1-20251125T100005Z",
-    networkWatcher: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/nw",
-    networkWatcherStatus: "Stopped",
-    stopReason: "TimeExceeded",
-    stopRequestedBecause: null,
-    startedAt: "2025-11-25T10:00:05Z",
     stoppedAt: "2025-11-25T10:05:05Z",
-    deadline: "2025-11-25T10:05:05Z",
-    polls: 6,
-    nextPollAt: null,
-    storagePath: "https://stcaptures.blob.core.windows.net/network-watcher-logs/vm-web-1/capture.cap",
-    failureReason: null,
-    packetCaptureErrors: [],
-    analysis: null,
     reportPath: "https://stcaptures.blob.core.windows.net/network-watcher-logs/vm-web-1/capture.cap.report.html",
-    notifications: [],
     ...overrides,
-  };
-}
+  });
 
 function input(overrides: Partial<NotificationInput> = {}): NotificationInput {
   return {

@@ -41,6 +41,7 @@
 // "v1,<base64 HMAC-SHA256(key, `${webhook-id}.${webhook-timestamp}.${raw body}`)>" (Standard Webhooks 1.0).
 
 import { MAX_FINDINGS, MAX_LINE_CHARS, type CaptureOutcome, type CaptureSummary, type NotificationEvent } from "./summary.js";
+import { firstThatFits, type TextLimits } from "./shrink.js";
 import { truncate } from "./text.js";
 
 export const GENERIC_SCHEMA_VERSION = 1;
@@ -82,20 +83,10 @@ export interface GenericNotificationBody {
 /** Bodies are kept under this many bytes of UTF-8 JSON (Standard Webhooks recommends < 20 KB). */
 export const GENERIC_BODY_MAX_BYTES = 20_000;
 
-interface Limits {
-  /** How many findings (and packetCaptureErrors) are sent, and how long each may be. */
-  readonly lines: number;
-  readonly lineChars: number;
-  /** Sentences and short values: rule, reasons, severity, times. */
-  readonly textChars: number;
-  /** Resource IDs and paths. */
-  readonly idChars: number;
-}
-
 // Tried in order until the body fits. The first step is the documented maximum; real captures fit it with room to
 // spare. The last step bounds every text so that it fits whatever the input (~20 texts of ≤ 300 characters at ≤ 3
 // UTF-8 bytes per character as JSON, 8 list lines of ≤ 150, two links of ≤ 2,000 ASCII characters: under 17 KB).
-const SHRINK_STEPS: readonly Limits[] = [
+const SHRINK_STEPS: readonly TextLimits[] = [
   { lines: MAX_FINDINGS, lineChars: MAX_LINE_CHARS, textChars: MAX_LINE_CHARS, idChars: MAX_LINE_CHARS },
   { lines: 50, lineChars: 500, textChars: 1000, idChars: 1000 },
   { lines: 20, lineChars: 300, textChars: 500, idChars: 600 },
@@ -104,15 +95,14 @@ const SHRINK_STEPS: readonly Limits[] = [
 ];
 
 export function buildGenericBody(s: CaptureSummary): GenericNotificationBody {
-  let body = bodyWithin(s, SHRINK_STEPS[0]!);
-  for (const step of SHRINK_STEPS) {
-    body = bodyWithin(s, step);
-    if (Buffer.byteLength(JSON.stringify(body), "utf8") < GENERIC_BODY_MAX_BYTES) break;
-  }
-  return body;
+  return firstThatFits(
+    SHRINK_STEPS,
+    (limits) => bodyWithin(s, limits),
+    (body) => Buffer.byteLength(JSON.stringify(body), "utf8") < GENERIC_BODY_MAX_BYTES,
+  );
 }
 
-function bodyWithin(s: CaptureSummary, limits: Limits): GenericNotificationBody {
+function bodyWithin(s: CaptureSummary, limits: TextLimits): GenericNotificationBody {
   const text = (value: string | null): string | null => (value === null ? null : truncate(value, limits.textChars));
   const id = (value: string | null): string | null => (value === null ? null : truncate(value, limits.idChars));
   return {
@@ -147,7 +137,7 @@ function bodyWithin(s: CaptureSummary, limits: Limits): GenericNotificationBody 
 }
 
 // The first `limits.lines` lines, each cut; when some are left out, a last line says how many.
-function lines(all: readonly string[], limits: Limits): string[] {
+function lines(all: readonly string[], limits: TextLimits): string[] {
   const shown = all.slice(0, limits.lines).map((line) => truncate(line, limits.lineChars));
   const hidden = all.length - shown.length;
   if (hidden > 0) shown.push(`…and ${hidden} more not shown here; see the full report.`);

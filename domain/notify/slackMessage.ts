@@ -6,6 +6,7 @@
 // shows a warning when clicked.
 
 import type { CaptureSummary } from "./summary.js";
+import { firstThatFits, type TextLimits } from "./shrink.js";
 import { fitEscaped, oneLine, truncate } from "./text.js";
 
 export const SLACK_MAX_BLOCKS = 50;
@@ -32,36 +33,26 @@ export interface SlackMessage {
   readonly blocks: readonly SlackBlock[];
 }
 
-interface Limits {
-  /** How many findings (and Network Watcher errors) are listed, and how long each may be. */
-  readonly lines: number;
-  readonly lineChars: number;
-  /** The reason sentence. */
-  readonly textChars: number;
-  /** Each field value (names, times, IDs). */
-  readonly fieldChars: number;
-}
-
 // Tried in order until the message fits. Every text is bounded at every step, so the last one fits whatever the
 // input: counted as JSON, each character is at most 2 (a quote or backslash), escaping is counted before that, and
 // the parts add up to well under 10,000.
-const SHRINK_STEPS: readonly Limits[] = [
-  { lines: 20, lineChars: 400, textChars: 1000, fieldChars: 300 },
-  { lines: 10, lineChars: 250, textChars: 500, fieldChars: 200 },
-  { lines: 5, lineChars: 150, textChars: 300, fieldChars: 150 },
-  { lines: 3, lineChars: 100, textChars: 200, fieldChars: 100 },
+// Field values (names, times, IDs) are cut to idChars.
+const SHRINK_STEPS: readonly TextLimits[] = [
+  { lines: 20, lineChars: 400, textChars: 1000, idChars: 300 },
+  { lines: 10, lineChars: 250, textChars: 500, idChars: 200 },
+  { lines: 5, lineChars: 150, textChars: 300, idChars: 150 },
+  { lines: 3, lineChars: 100, textChars: 200, idChars: 100 },
 ];
 const FALLBACK_TEXT_CHARS = 300;
 // A link longer than this is left out rather than cut (a cut URL leads somewhere else).
 const LINK_MARKUP_MAX_CHARS = 600;
 
 export function buildSlackMessage(s: CaptureSummary): SlackMessage {
-  let message: SlackMessage = { text: "", blocks: [] };
-  for (const step of SHRINK_STEPS) {
-    message = { text: fallbackText(s), blocks: blocks(s, step) };
-    if (JSON.stringify(message).length < SLACK_MESSAGE_MAX_CHARS) break;
-  }
-  return message;
+  return firstThatFits(
+    SHRINK_STEPS,
+    (limits): SlackMessage => ({ text: fallbackText(s), blocks: blocks(s, limits) }),
+    (message) => JSON.stringify(message).length < SLACK_MESSAGE_MAX_CHARS,
+  );
 }
 
 function fallbackText(s: CaptureSummary): string {
@@ -72,7 +63,7 @@ function fallbackText(s: CaptureSummary): string {
 }
 
 // Findings first: they answer "what broke?", the fields below say where and when.
-function blocks(s: CaptureSummary, limits: Limits): SlackBlock[] {
+function blocks(s: CaptureSummary, limits: TextLimits): SlackBlock[] {
   const out: SlackBlock[] = [
     { type: "header", text: { type: "plain_text", text: truncate(oneLine(s.headline), SLACK_HEADER_TEXT_MAX) } },
   ];
@@ -88,12 +79,12 @@ function blocks(s: CaptureSummary, limits: Limits): SlackBlock[] {
     const markup = url === null ? null : link(url, label);
     if (markup !== null && markup.length <= LINK_MARKUP_MAX_CHARS) context.push({ type: "mrkdwn", text: markup });
   }
-  context.push({ type: "mrkdwn", text: `Resource: ${mrkdwn(s.target, limits.fieldChars * 2)}` });
+  context.push({ type: "mrkdwn", text: `Resource: ${mrkdwn(s.target, limits.idChars * 2)}` });
   out.push({ type: "context", elements: context });
   return out.slice(0, SLACK_MAX_BLOCKS);
 }
 
-function fields(s: CaptureSummary, limits: Limits): SlackText[] {
+function fields(s: CaptureSummary, limits: TextLimits): SlackText[] {
   const window =
     s.startedAt === null
       ? null
@@ -113,13 +104,13 @@ function fields(s: CaptureSummary, limits: Limits): SlackText[] {
   return rows
     .filter((row): row is [string, string] => row[1] !== null && row[1] !== "")
     .slice(0, SLACK_MAX_FIELDS)
-    .map(([title, value]) => ({ type: "mrkdwn", text: `*${title}*\n${mrkdwn(value, limits.fieldChars)}` }));
+    .map(([title, value]) => ({ type: "mrkdwn", text: `*${title}*\n${mrkdwn(value, limits.idChars)}` }));
 }
 
 function listText(
   title: string,
   lines: readonly string[],
-  limits: Limits,
+  limits: TextLimits,
   emptyText: string,
 ): string {
   if (lines.length === 0) return `*${title}*\n${emptyText}`;

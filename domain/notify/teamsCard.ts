@@ -8,6 +8,7 @@
 //     is escaped, so a rule name, a reason or a packet-derived finding cannot make a link or change formatting.
 
 import type { CaptureSummary } from "./summary.js";
+import { firstThatFits, type TextLimits } from "./shrink.js";
 import { escapeTeamsMarkdown, fitEscaped } from "./text.js";
 
 export const TEAMS_CARD_VERSION = "1.4";
@@ -70,20 +71,10 @@ export interface TeamsMessage {
   ];
 }
 
-interface Limits {
-  /** How many findings (and Network Watcher errors) are listed, and how long each may be. */
-  readonly lines: number;
-  readonly lineChars: number;
-  /** Sentences and names: the reason, rule, stop reason, times. */
-  readonly textChars: number;
-  /** Resource IDs and paths, which are long by nature. */
-  readonly idChars: number;
-}
-
 // Tried in order until the envelope fits. Every text is bounded at every step, so the last step fits whatever the
 // input: at most ~30 texts of ≤ 300 characters, each at most 4 UTF-8 bytes per character once escaped and
 // JSON-encoded, plus two links of ≤ 2,000 ASCII characters, is under 20 KB.
-const SHRINK_STEPS: readonly Limits[] = [
+const SHRINK_STEPS: readonly TextLimits[] = [
   { lines: 20, lineChars: 500, textChars: 500, idChars: 500 },
   { lines: 10, lineChars: 300, textChars: 300, idChars: 400 },
   { lines: 5, lineChars: 200, textChars: 200, idChars: 300 },
@@ -92,12 +83,11 @@ const SHRINK_STEPS: readonly Limits[] = [
 const HEADLINE_CHARS = 200;
 
 export function buildTeamsMessage(s: CaptureSummary): TeamsMessage {
-  let message = envelope(card(s, SHRINK_STEPS[0]!));
-  for (const step of SHRINK_STEPS) {
-    message = envelope(card(s, step));
-    if (utf8Length(JSON.stringify(message)) <= TEAMS_MESSAGE_MAX_BYTES) break;
-  }
-  return message;
+  return firstThatFits(
+    SHRINK_STEPS,
+    (limits) => envelope(card(s, limits)),
+    (message) => Buffer.byteLength(JSON.stringify(message), "utf8") <= TEAMS_MESSAGE_MAX_BYTES,
+  );
 }
 
 function envelope(content: AdaptiveCard): TeamsMessage {
@@ -113,7 +103,7 @@ function md(text: string, maxChars: number): string {
 }
 
 // Findings first: they answer "what broke?", the facts below say where and when.
-function card(s: CaptureSummary, limits: Limits): AdaptiveCard {
+function card(s: CaptureSummary, limits: TextLimits): AdaptiveCard {
   const body: CardElement[] = [
     {
       type: "TextBlock",
@@ -146,7 +136,7 @@ function card(s: CaptureSummary, limits: Limits): AdaptiveCard {
   };
 }
 
-function facts(s: CaptureSummary, limits: Limits): { title: string; value: string }[] {
+function facts(s: CaptureSummary, limits: TextLimits): { title: string; value: string }[] {
   const { textChars: text, idChars: id } = limits;
   const rows: [string, string | null, number][] = [
     ["Target", s.targetName, text],
@@ -166,7 +156,7 @@ function facts(s: CaptureSummary, limits: Limits): { title: string; value: strin
     .map(([title, value, maxChars]) => ({ title, value: md(value, maxChars) }));
 }
 
-function windowColumns(s: CaptureSummary, limits: Limits): ColumnSet {
+function windowColumns(s: CaptureSummary, limits: TextLimits): ColumnSet {
   const column = (label: string, value: string): Column => ({
     type: "Column",
     width: "stretch",
@@ -185,7 +175,7 @@ function windowColumns(s: CaptureSummary, limits: Limits): ColumnSet {
   };
 }
 
-function listSection(title: string, lines: readonly string[], limits: Limits, emptyText: string): TextBlock[] {
+function listSection(title: string, lines: readonly string[], limits: TextLimits, emptyText: string): TextBlock[] {
   const heading: TextBlock = { type: "TextBlock", text: title, weight: "Bolder", wrap: true, separator: true };
   if (lines.length === 0) return emptyText === "" ? [] : [heading, { type: "TextBlock", text: emptyText, isSubtle: true, wrap: true }];
   const shown = lines.slice(0, limits.lines);
@@ -201,8 +191,4 @@ function listSection(title: string, lines: readonly string[], limits: Limits, em
     });
   }
   return blocks;
-}
-
-function utf8Length(text: string): number {
-  return Buffer.byteLength(text, "utf8");
 }
