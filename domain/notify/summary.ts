@@ -90,8 +90,8 @@ export function eventIdFor(key: string): string {
  * When the event happened, from durable state only (so every re-run says the same): when the capture stopped, else
  * when it started, else when the alert fired. Null when none of them is a readable time.
  */
-export function durableEventTime(progress: CaptureProgress, stoppedAt?: string | null): string | null {
-  for (const candidate of [stoppedAt, progress.stoppedAt, progress.startedAt, progress.alert.firedAt]) {
+export function durableEventTime(progress: CaptureProgress): string | null {
+  for (const candidate of [progress.stoppedAt, progress.startedAt, progress.alert.firedAt]) {
     if (typeof candidate !== "string") continue;
     const ms = Date.parse(candidate);
     if (Number.isFinite(ms)) return new Date(ms).toISOString();
