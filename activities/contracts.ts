@@ -86,6 +86,11 @@ export interface NotifyInput {
   findings: string[];
   /** Stable across retries and replays: receivers drop duplicates with it. */
   idempotencyKey: string;
+  /**
+   * When the event happened (ISO 8601), e.g. the orchestration's currentUtcDateTime when it schedules the activity.
+   * Optional: without it the notify activity uses the capture's stop time (then start time, then alert time).
+   */
+  occurredAt?: string;
 }
 
 export type NotifyOutput = NotificationResult[];

@@ -3,26 +3,23 @@
 // that cannot be delivered is reported in the result; it never fails the capture.
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { buildNotificationMessage } from "../domain/notify/message.js";
 import { eventLine } from "../domain/telemetry/events.js";
-import { readNotifySettings } from "../domain/notify/targets.js";
+import { parseSigningSecret, readNotifySettings } from "../domain/notify/targets.js";
+import { notificationFor } from "../notify/activityMessage.js";
 import { sendNotifications } from "../notify/sendNotifications.js";
 import { NOTIFY, type NotifyInput, type NotifyOutput } from "./contracts.js";
+
+// Checked once when the worker loads, so a bad signing secret shows as one line at start-up rather than only when the
+// first capture ends. (Each run re-reads the settings too and refuses generic targets while the secret is bad.)
+const secretAtStartup = parseSigningSecret(process.env.ALERTCAP_NOTIFY_SECRET);
+if (!secretAtStartup.ok) console.error(`alertcap: ${secretAtStartup.message}; generic notification targets are not used until it is fixed`);
 
 df.app.activity(NOTIFY, {
   handler: async (input: NotifyInput, context: InvocationContext): Promise<NotifyOutput> => {
     const { targets, problems } = readNotifySettings(process.env);
     for (const problem of problems) context.warn(`ALERTCAP_NOTIFY_URLS entry ${problem.entry} (${problem.target}): ${problem.message}`);
     if (targets.length === 0) return [];
-    const host = process.env.WEBSITE_HOSTNAME;
-    const message = buildNotificationMessage({
-      event: input.event,
-      progress: input.progress,
-      findings: input.findings,
-      idempotencyKey: input.idempotencyKey,
-      ...(input.progress.reportPath ? { reportUrl: input.progress.reportPath } : {}),
-      ...(host ? { statusUrl: `${/^(127\.0\.0\.1|localhost)(:|$)/.test(host) ? "http" : "https"}://${host}/api/captures/${encodeURIComponent(input.instanceId)}` } : {}),
-    });
+    const message = notificationFor(input, process.env.WEBSITE_HOSTNAME);
     const results = await sendNotifications(targets, message, {
       log: (attempt) => context.log(`notify ${attempt.format} ${attempt.target}: attempt ${attempt.attempt} ${attempt.outcome}${attempt.status ? ` (HTTP ${attempt.status})` : ""}${attempt.error ? `: ${attempt.error}` : ""}`),
     });

@@ -2,45 +2,11 @@
 import AjvModule from "ajv";
 import addFormatsModule from "ajv-formats";
 import { describe, expect, it } from "vitest";
-import type { CaptureProgress } from "../domain/capture/progress.js";
 import { genericBodyJsonSchema } from "../domain/notify/genericBody.js";
 import { buildNotificationMessage, type NotificationInput } from "../domain/notify/message.js";
 import { SLACK_MAX_BLOCKS, SLACK_MESSAGE_MAX_CHARS } from "../domain/notify/slackMessage.js";
 import { TEAMS_MESSAGE_MAX_BYTES } from "../domain/notify/teamsCard.js";
-
-const VM = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-web-1";
-
-function progress(overrides: Partial<CaptureProgress> = {}): CaptureProgress {
-  return {
-    phase: "completed",
-    target: VM,
-    targetKind: "virtualMachine",
-    alert: {
-      alertId: "/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.AlertsManagement/alerts/aaaa",
-      rule: "High outbound flows",
-      severity: "Sev2",
-      schema: "azureMonitorCommonAlertSchema",
-      firedAt: "2025-11-25T10:00:00.000Z",
-    },
-    captureName: "alertcap-vm-web-1-20251125T100005Z",
-    networkWatcher: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_westeurope",
-    networkWatcherStatus: "Stopped",
-    stopReason: "TimeExceeded",
-    stopRequestedBecause: null,
-    startedAt: "2025-11-25T10:00:05.000Z",
-    stoppedAt: null,
-    deadline: "2025-11-25T10:05:05.000Z",
-    polls: 6,
-    nextPollAt: null,
-    storagePath: "https://stcaptures.blob.core.windows.net/network-watcher-logs/vm-web-1/capture.cap",
-    failureReason: null,
-    packetCaptureErrors: [],
-    analysis: null,
-    reportPath: "reports/vm-web-1.html",
-    notifications: [],
-    ...overrides,
-  };
-}
+import { captureProgress as progress, VM } from "./notify.fixtures.js";
 
 function input(overrides: Partial<NotificationInput> = {}): NotificationInput {
   return {
@@ -119,9 +85,9 @@ describe("generic JSON body (schema version 1)", () => {
     expect(started.data.storagePath).toBeNull();
   });
 
-  it("refuses an idempotency key that cannot be sent as a header", () => {
-    expect(() => buildNotificationMessage(input({ idempotencyKey: "has space" }))).toThrow(RangeError);
+  it("refuses an empty idempotency key and an unreadable event time (programming errors)", () => {
     expect(() => buildNotificationMessage(input({ idempotencyKey: "" }))).toThrow(RangeError);
+    expect(() => buildNotificationMessage(input({ occurredAt: "yesterday" }))).toThrow(RangeError);
   });
 });
 

@@ -1,9 +1,9 @@
 // Delivery through real HTTP to a local receiver (node:http on 127.0.0.1): retries, Retry-After, permanent failures,
 // timeouts, redirects, signatures, idempotency keys, and that no URL credential reaches a result or a log line.
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CaptureProgress } from "../domain/capture/progress.js";
 import { buildNotificationMessage, type NotificationMessage } from "../domain/notify/message.js";
 import { parseNotifyTargets, readNotifySettings, type NotificationTarget } from "../domain/notify/targets.js";
@@ -119,20 +119,25 @@ function target(receiver: Receiver, format: "generic" | "teams" | "slack", path:
   return parsed.targets[0]!;
 }
 
-function verifyStandardWebhook(request: RecordedRequest, key: Buffer): boolean {
-  const id = String(request.headers["webhook-id"]);
-  const timestamp = String(request.headers["webhook-timestamp"]);
-  const signatures = String(request.headers["webhook-signature"] ?? "").split(" ");
-  const expected = createHmac("sha256", key)
-    .update(Buffer.concat([Buffer.from(`${id}.${timestamp}.`, "utf8"), request.rawBody]))
-    .digest();
-  return signatures.some((entry) => {
-    const [version, signature] = entry.split(",");
-    if (version !== "v1" || signature === undefined) return false;
-    const given = Buffer.from(signature, "base64");
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  });
+/**
+ * Verifies a request the way a receiver does, with the official Standard Webhooks library and the secret string as
+ * configured in alertcap. `at` is the receiver's clock (the library refuses timestamps 5 minutes off).
+ */
+function verifyStandardWebhook(request: RecordedRequest, secret: string, at?: number): boolean {
+  const headers: Record<string, string> = {};
+  for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"]) headers[name] = String(request.headers[name] ?? "");
+  if (at !== undefined) vi.useFakeTimers({ toFake: ["Date"], now: at });
+  try {
+    new Webhook(secret).verify(request.rawBody, headers);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (at !== undefined) vi.useRealTimers();
+  }
 }
+
+const OTHER_SECRET = `whsec_${Buffer.from("some-other-key-of-enough-length").toString("base64")}`;
 
 describe("sendNotifications through a real HTTP receiver", () => {
   let receiver: Receiver;
@@ -178,11 +183,12 @@ describe("sendNotifications through a real HTTP receiver", () => {
     for (const request of requests) {
       expect(request.method).toBe("POST");
       expect(request.headers["content-type"]).toBe("application/json");
-      expect(request.headers["webhook-id"]).toBe("alertcap-instance-42-capture.completed");
-      expect(request.headers["idempotency-key"]).toBe("alertcap-instance-42-capture.completed");
+      expect(request.headers["webhook-id"]).toBe(message.idempotencyKey);
+      expect(request.headers["webhook-id"]).toMatch(/^evt_[A-Za-z0-9_-]{32}$/);
+      expect(request.headers["idempotency-key"]).toBe(message.idempotencyKey);
       expect(String(request.headers["webhook-timestamp"])).toMatch(/^\d{10}$/);
-      expect(verifyStandardWebhook(request, SIGNING_KEY)).toBe(true);
-      expect(verifyStandardWebhook(request, Buffer.from("some-other-key-of-enough-length"))).toBe(false);
+      expect(verifyStandardWebhook(request, WHSEC)).toBe(true);
+      expect(verifyStandardWebhook(request, OTHER_SECRET)).toBe(false);
       expect(request.rawBody.equals(requests[0]!.rawBody)).toBe(true);
     }
     const body = JSON.parse(requests[0]!.rawBody.toString("utf8")) as NotificationMessage["generic"];
@@ -205,11 +211,12 @@ describe("sendNotifications through a real HTTP receiver", () => {
       progress: { ...progress(), failureReason: "Überlast — 負荷 🚨" },
       findings: ["naïve café"],
       idempotencyKey: "k-unicode",
+      occurredAt: "2025-11-25T09:05:20Z",
     });
     const results = await sendNotifications([target(receiver, "generic", path, false)], unicode, options);
     expect(results[0]?.delivered).toBe(true);
     const [request] = receiver.requestsTo(path);
-    expect(verifyStandardWebhook(request!, SIGNING_KEY)).toBe(true);
+    expect(verifyStandardWebhook(request!, WHSEC)).toBe(true);
     expect(JSON.parse(request!.rawBody.toString("utf8")).data.failureReason).toBe("Überlast — 負荷 🚨");
   });
 
@@ -261,7 +268,7 @@ describe("sendNotifications through a real HTTP receiver", () => {
     expect(sleeps).toEqual([1000]);
     const request = receiver.requestsTo(path)[0]!;
     expect(request.headers["webhook-timestamp"]).toBe(String(now / 1000));
-    expect(verifyStandardWebhook(request, SIGNING_KEY)).toBe(true);
+    expect(verifyStandardWebhook(request, WHSEC, now)).toBe(true);
   });
 
   it("gives up, with a sentence saying why, when Retry-After is longer than it waits", async () => {

@@ -1,4 +1,5 @@
 // ALERTCAP_NOTIFY_URLS / ALERTCAP_NOTIFY_SECRET parsing, and the redaction every log and result relies on.
+import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import {
   formatFromHost,
@@ -8,6 +9,7 @@ import {
   redactUrl,
 } from "../domain/notify/targets.js";
 import { scrubSecrets, stripUrlSecrets } from "../domain/notify/urlSecrets.js";
+import { signStandardWebhook } from "../notify/sendNotifications.js";
 
 const TEAMS_LOGIC = "https://prod-12.westeurope.logic.azure.com:443/workflows/0a1b2c3d/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=TEAMS-SIG-SECRET";
 const TEAMS_PP = "https://default0a1b.2c.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig=PP-SIG-SECRET";
@@ -135,22 +137,56 @@ describe("parseNotifyTargets: rejected entries", () => {
 describe("signing secret", () => {
   const key32 = Buffer.alloc(32, 7);
 
-  it("accepts whsec_<base64> (decoded) and raw strings (UTF-8), and nothing when unset", () => {
+  // Each accepted secret must give the key the official Standard Webhooks library derives from the same string,
+  // or a receiver configured with it could not verify alertcap's signatures.
+  const libraryKey = (secret: string): Buffer => {
+    const id = "evt_x";
+    const at = new Date(1_700_000_000_000);
+    const signature = new Webhook(secret).sign(id, at, "{}");
+    return Buffer.from(signature.split(",")[1]!, "base64");
+  };
+  const ourKey = (secret: string): Buffer => {
+    const parsed = parseSigningSecret(secret);
+    if (!parsed.ok || parsed.key === undefined) throw new Error(`refused: ${parsed.ok ? "no key" : parsed.message}`);
+    return Buffer.from(signStandardWebhook(parsed.key, "evt_x", "1700000000", "{}").split(",")[1]!, "base64");
+  };
+
+  it("reads secrets as Standard Webhooks libraries do: base64, optionally whsec_-prefixed, padded or not", () => {
+    const key25 = Buffer.alloc(25, 9); // base64 length 36 with "==": exercises padding
+    for (const secret of [
+      `whsec_${key32.toString("base64")}`,
+      key32.toString("base64"),
+      `whsec_${key25.toString("base64")}`,
+      `whsec_${key25.toString("base64").replace(/=+$/, "")}`,
+      key25.toString("base64").replace(/=+$/, ""),
+    ]) {
+      expect(ourKey(secret).equals(libraryKey(secret)), secret).toBe(true);
+    }
     const whsec = parseSigningSecret(`whsec_${key32.toString("base64")}`);
     expect(whsec.ok && Buffer.from(whsec.key!).equals(key32)).toBe(true);
-    const raw = parseSigningSecret("a-long-raw-shared-secret-value");
-    expect(raw.ok && Buffer.from(raw.key!).toString("utf8")).toBe("a-long-raw-shared-secret-value");
     expect(parseSigningSecret(undefined)).toEqual({ ok: true, key: undefined });
     expect(parseSigningSecret("   ")).toEqual({ ok: true, key: undefined });
   });
 
-  it("rejects bad base64 and short keys without echoing the secret", () => {
-    const bad = parseSigningSecret("whsec_not*base64!");
-    expect(bad).toEqual({ ok: false, message: "a whsec_ secret must be followed by standard base64" });
-    const short = parseSigningSecret("shortsecret");
-    expect(short.ok).toBe(false);
-    expect(JSON.stringify(short)).not.toContain("shortsecret");
-    expect(JSON.stringify(short)).toMatch(/11 bytes; at least 16/);
+  it("refuses what the spec does not allow, with one line that does not echo the secret", () => {
+    for (const secret of [
+      "a-long-raw-shared-secret-value", // a passphrase: the library cannot decode it
+      "whsec_not*base64!",
+      "whsec_",
+      `whsec_${Buffer.alloc(32, 1).toString("base64url")}_-`, // URL-safe alphabet
+      `whsec_${Buffer.alloc(23, 1).toString("base64")}`, // 23 bytes: under the spec's 24
+      Buffer.alloc(16, 1).toString("base64"),
+      "abcde", // 1 mod 4: not base64 at all
+    ]) {
+      const parsed = parseSigningSecret(secret);
+      expect(parsed.ok, secret).toBe(false);
+      const message = parsed.ok ? "" : parsed.message;
+      expect(message).toMatch(/^ALERTCAP_NOTIFY_SECRET /);
+      expect(message).not.toContain("\n");
+      expect(message).not.toContain(secret.replace(/^whsec_/, "") || "(empty)");
+    }
+    const short = parseSigningSecret(`whsec_${Buffer.alloc(23, 1).toString("base64")}`);
+    expect(short.ok ? "" : short.message).toMatch(/23 bytes; Standard Webhooks needs at least 24/);
   });
 
   it("attaches the key to generic targets only", () => {
@@ -176,7 +212,7 @@ describe("signing secret", () => {
       {
         entry: 2,
         target: "https://receiver.example",
-        message: "not used: ALERTCAP_NOTIFY_SECRET is invalid (a whsec_ secret must be followed by standard base64)",
+        message: expect.stringMatching(/^not used: ALERTCAP_NOTIFY_SECRET must be a Standard Webhooks secret: base64 of at least 24 random bytes/),
       },
     ]);
   });

@@ -4,14 +4,19 @@
 //     fields they do not know. Renaming, removing or re-typing a field bumps schemaVersion.
 //   * Every field listed is always present; "unknown" is null, never an absent key.
 //   * `id` equals the `webhook-id` and `Idempotency-Key` headers and is the same on every retry: de-duplicate on it.
-//   * URLs and texts have credentials removed (`sig=`, `code=`, token parameters); lines are at most 2,000 characters,
-//     `findings` at most 100 lines, `packetCaptureErrors` at most 50.
+//   * URLs and texts have credentials removed (`sig=`, `code=`, token parameters) and Functions management URLs
+//     removed; controls, bidi controls, zero-width characters and lone surrogates are stripped from texts. Texts are
+//     at most 2,000 characters, `findings` at most 100 lines (+1), `packetCaptureErrors` at most 50 (+1).
+//   * The whole body stays under 20,000 bytes of UTF-8: when it would not, lists and texts are shortened (texts end
+//     in "…") and a last list line says how many lines were left out ("…and N more not shown here; …").
+//   * The body for one `id` is byte-identical on every attempt and every re-run: `occurredAt` comes from durable
+//     state (when the capture stopped), not from the time of sending.
 //
 // {
 //   "schemaVersion": 1,
 //   "type": "capture.started" | "capture.completed" | "capture.failed",
-//   "id": string,                              event ID = idempotency key
-//   "occurredAt": string,                      ISO 8601 time of the event
+//   "id": string,                              event ID = idempotency key: `evt_` + 32 base64url characters
+//   "occurredAt": string,                      ISO 8601 time of the event (the capture's stop time when known)
 //   "data": {
 //     "target": string,                        ARM ID of the captured VM / scale-set instance
 //     "targetKind": string,                    "virtualMachine" | "virtualMachineScaleSetInstance" | …
@@ -35,7 +40,9 @@
 // Idempotency-Key (= id), and, when ALERTCAP_NOTIFY_SECRET is set, webhook-signature
 // "v1,<base64 HMAC-SHA256(key, `${webhook-id}.${webhook-timestamp}.${raw body}`)>" (Standard Webhooks 1.0).
 
-import type { CaptureOutcome, CaptureSummary, NotificationEvent } from "./summary.js";
+import { MAX_FINDINGS, MAX_LINE_CHARS, type CaptureOutcome, type CaptureSummary, type NotificationEvent } from "./summary.js";
+import { firstThatFits, type TextLimits } from "./shrink.js";
+import { truncate } from "./text.js";
 
 export const GENERIC_SCHEMA_VERSION = 1;
 
@@ -73,34 +80,72 @@ export interface GenericNotificationBody {
   readonly data: GenericNotificationData;
 }
 
+/** Bodies are kept under this many bytes of UTF-8 JSON (Standard Webhooks recommends < 20 KB). */
+export const GENERIC_BODY_MAX_BYTES = 20_000;
+
+// Tried in order until the body fits. The first step is the documented maximum; real captures fit it with room to
+// spare. The last step bounds every text so that it fits whatever the input (~20 texts of ≤ 300 characters at ≤ 3
+// UTF-8 bytes per character as JSON, 8 list lines of ≤ 150, two links of ≤ 2,000 ASCII characters: under 17 KB).
+const SHRINK_STEPS: readonly TextLimits[] = [
+  { lines: MAX_FINDINGS, lineChars: MAX_LINE_CHARS, textChars: MAX_LINE_CHARS, idChars: MAX_LINE_CHARS },
+  { lines: 50, lineChars: 500, textChars: 1000, idChars: 1000 },
+  { lines: 20, lineChars: 300, textChars: 500, idChars: 600 },
+  { lines: 10, lineChars: 200, textChars: 300, idChars: 400 },
+  { lines: 5, lineChars: 150, textChars: 150, idChars: 300 },
+];
+
 export function buildGenericBody(s: CaptureSummary): GenericNotificationBody {
+  return firstThatFits(
+    SHRINK_STEPS,
+    (limits) => bodyWithin(s, limits),
+    (body) => Buffer.byteLength(JSON.stringify(body), "utf8") < GENERIC_BODY_MAX_BYTES,
+  );
+}
+
+function bodyWithin(s: CaptureSummary, limits: TextLimits): GenericNotificationBody {
+  const text = (value: string | null): string | null => (value === null ? null : truncate(value, limits.textChars));
+  const id = (value: string | null): string | null => (value === null ? null : truncate(value, limits.idChars));
   return {
     schemaVersion: GENERIC_SCHEMA_VERSION,
     type: s.event,
     id: s.idempotencyKey,
     occurredAt: s.occurredAt,
     data: {
-      target: s.target,
-      targetKind: s.targetKind,
-      alert: { ...s.alert },
-      captureName: s.captureName,
-      networkWatcher: s.networkWatcher,
-      window: { startedAt: s.startedAt, stoppedAt: s.stoppedAt, deadline: s.deadline },
+      target: truncate(s.target, limits.idChars),
+      targetKind: truncate(s.targetKind, limits.textChars),
+      alert: {
+        alertId: id(s.alert.alertId),
+        rule: text(s.alert.rule),
+        severity: text(s.alert.severity),
+        schema: text(s.alert.schema),
+        firedAt: text(s.alert.firedAt),
+      },
+      captureName: id(s.captureName),
+      networkWatcher: id(s.networkWatcher),
+      window: { startedAt: text(s.startedAt), stoppedAt: text(s.stoppedAt), deadline: text(s.deadline) },
       outcome: s.outcome,
-      stopReason: s.stopReason,
-      stopRequestedBecause: s.stopRequestedBecause,
-      failureReason: s.failureReason,
-      packetCaptureErrors: [...s.packetCaptureErrors],
-      storagePath: s.storagePath,
-      findings: [...s.findings],
+      stopReason: text(s.stopReason),
+      stopRequestedBecause: text(s.stopRequestedBecause),
+      failureReason: text(s.failureReason),
+      packetCaptureErrors: lines(s.packetCaptureErrors, limits),
+      storagePath: id(s.storagePath),
+      findings: lines(s.findings, limits),
       reportUrl: s.reportUrl,
       statusUrl: s.statusUrl,
     },
   };
 }
 
+// The first `limits.lines` lines, each cut; when some are left out, a last line says how many.
+function lines(all: readonly string[], limits: TextLimits): string[] {
+  const shown = all.slice(0, limits.lines).map((line) => truncate(line, limits.lineChars));
+  const hidden = all.length - shown.length;
+  if (hidden > 0) shown.push(`…and ${hidden} more not shown here; see the full report.`);
+  return shown;
+}
+
 const nullableString = { type: ["string", "null"] } as const;
-const stringList = (maxItems: number) => ({ type: "array", maxItems, items: { type: "string", maxLength: 2000 } }) as const;
+const stringList = (maxItems: number) => ({ type: "array", maxItems: maxItems + 1, items: { type: "string", maxLength: 2000 } }) as const;
 
 /** The same contract as a JSON Schema (draft-07), for receivers and for the tests. */
 export const genericBodyJsonSchema = {
@@ -111,7 +156,7 @@ export const genericBodyJsonSchema = {
   properties: {
     schemaVersion: { const: GENERIC_SCHEMA_VERSION },
     type: { enum: ["capture.started", "capture.completed", "capture.failed"] },
-    id: { type: "string", minLength: 1, maxLength: 255 },
+    id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,255}$" },
     occurredAt: { type: "string", format: "date-time" },
     data: {
       type: "object",

@@ -9,10 +9,11 @@ import { buildTeamsMessage, type TeamsMessage } from "./teamsCard.js";
 export type { GenericNotificationBody } from "./genericBody.js";
 export type { SlackMessage } from "./slackMessage.js";
 export type { CaptureOutcome, NotificationEvent, NotificationInput } from "./summary.js";
+export { durableEventTime } from "./summary.js";
 export type { TeamsMessage } from "./teamsCard.js";
 
 export interface NotificationMessage {
-  /** Sent as `webhook-id` (generic) and `Idempotency-Key` (all formats); equals `generic.id`. */
+  /** Sent as `webhook-id` (generic) and `Idempotency-Key` (all formats); equals `generic.id`; no `.` in it. */
   readonly idempotencyKey: string;
   readonly generic: GenericNotificationBody;
   readonly teams: TeamsMessage;
@@ -20,8 +21,9 @@ export interface NotificationMessage {
 }
 
 /**
- * Builds the three payloads. Pure apart from reading the clock when `occurredAt` is not given. Throws a RangeError
- * only for an idempotency key that cannot be sent as a header (a programming error).
+ * Builds the three payloads. Pure: the same input gives byte-identical payloads, so a re-run of the notify activity
+ * sends exactly what the first run sent. Throws a RangeError only for an empty idempotency key or an unreadable
+ * occurredAt (programming errors).
  */
 export function buildNotificationMessage(input: NotificationInput): NotificationMessage {
   const summary = summarise(input);

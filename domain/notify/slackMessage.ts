@@ -1,11 +1,13 @@
 // The message for a Slack incoming webhook: `text` (what notifications and screen readers show) plus Block Kit
 // `blocks`. Limits (shared docs notifications.md §2): ≤ 50 blocks, header text ≤ 150, section text ≤ 3000, ≤ 10
 // section fields of ≤ 2000, and an undocumented aggregate limit (`msg_blocks_too_long` near 13,200 characters), so
-// the whole JSON is kept under 10,000 characters by shortening, then dropping, the long lists.
+// the whole JSON is kept under 10,000 characters by shortening every text and the long lists.
 // Links are mrkdwn `<url|label>` rather than buttons: a button on an incoming webhook without interactivity set up
 // shows a warning when clicked.
 
-import { truncate, type CaptureSummary } from "./summary.js";
+import type { CaptureSummary } from "./summary.js";
+import { firstThatFits, type TextLimits } from "./shrink.js";
+import { fitEscaped, oneLine, truncate } from "./text.js";
 
 export const SLACK_MAX_BLOCKS = 50;
 export const SLACK_SECTION_TEXT_MAX = 3000;
@@ -31,24 +33,26 @@ export interface SlackMessage {
   readonly blocks: readonly SlackBlock[];
 }
 
-const SHRINK_STEPS: readonly { readonly lines: number; readonly lineChars: number }[] = [
-  { lines: 20, lineChars: 400 },
-  { lines: 10, lineChars: 250 },
-  { lines: 5, lineChars: 150 },
-  { lines: 0, lineChars: 0 },
+// Tried in order until the message fits. Every text is bounded at every step, so the last one fits whatever the
+// input: counted as JSON, each character is at most 2 (a quote or backslash), escaping is counted before that, and
+// the parts add up to well under 10,000.
+// Field values (names, times, IDs) are cut to idChars.
+const SHRINK_STEPS: readonly TextLimits[] = [
+  { lines: 20, lineChars: 400, textChars: 1000, idChars: 300 },
+  { lines: 10, lineChars: 250, textChars: 500, idChars: 200 },
+  { lines: 5, lineChars: 150, textChars: 300, idChars: 150 },
+  { lines: 3, lineChars: 100, textChars: 200, idChars: 100 },
 ];
-// Keeps the ten fields together well under the aggregate budget whatever the inputs.
-const FIELD_VALUE_CHARS = 300;
-const FALLBACK_TEXT_CHARS = 500;
+const FALLBACK_TEXT_CHARS = 300;
+// A link longer than this is left out rather than cut (a cut URL leads somewhere else).
+const LINK_MARKUP_MAX_CHARS = 600;
 
 export function buildSlackMessage(s: CaptureSummary): SlackMessage {
-  let message: SlackMessage | undefined;
-  for (const step of SHRINK_STEPS) {
-    message = { text: fallbackText(s), blocks: blocks(s, step) };
-    if (JSON.stringify(message).length < SLACK_MESSAGE_MAX_CHARS) return message;
-  }
-  // The last step lists nothing, and every other part is bounded, so it always fits.
-  return message ?? { text: fallbackText(s), blocks: blocks(s, { lines: 0, lineChars: 0 }) };
+  return firstThatFits(
+    SHRINK_STEPS,
+    (limits): SlackMessage => ({ text: fallbackText(s), blocks: blocks(s, limits) }),
+    (message) => JSON.stringify(message).length < SLACK_MESSAGE_MAX_CHARS,
+  );
 }
 
 function fallbackText(s: CaptureSummary): string {
@@ -58,13 +62,14 @@ function fallbackText(s: CaptureSummary): string {
   return mrkdwn(parts.join(" — "), FALLBACK_TEXT_CHARS);
 }
 
-function blocks(s: CaptureSummary, limits: { lines: number; lineChars: number }): SlackBlock[] {
+// Findings first: they answer "what broke?", the fields below say where and when.
+function blocks(s: CaptureSummary, limits: TextLimits): SlackBlock[] {
   const out: SlackBlock[] = [
-    { type: "header", text: { type: "plain_text", text: truncate(s.headline, SLACK_HEADER_TEXT_MAX) } },
+    { type: "header", text: { type: "plain_text", text: truncate(oneLine(s.headline), SLACK_HEADER_TEXT_MAX) } },
   ];
-  if (s.reason !== null) out.push(section(mrkdwn(s.reason, SLACK_SECTION_TEXT_MAX)));
-  out.push({ type: "section", fields: fields(s) });
+  if (s.reason !== null) out.push(section(mrkdwn(s.reason, limits.textChars)));
   out.push(section(listText("Findings", s.findings, limits, "_No findings were reported._")));
+  out.push({ type: "section", fields: fields(s, limits) });
   if (s.packetCaptureErrors.length > 0) {
     out.push(section(listText("Network Watcher errors", s.packetCaptureErrors, limits, "")));
   }
@@ -72,14 +77,14 @@ function blocks(s: CaptureSummary, limits: { lines: number; lineChars: number })
   const context: SlackText[] = [];
   for (const [url, label] of [[s.reportUrl, "Open report"], [s.statusUrl, "Capture status"]] as const) {
     const markup = url === null ? null : link(url, label);
-    if (markup !== null && markup.length <= SLACK_SECTION_TEXT_MAX) context.push({ type: "mrkdwn", text: markup });
+    if (markup !== null && markup.length <= LINK_MARKUP_MAX_CHARS) context.push({ type: "mrkdwn", text: markup });
   }
-  context.push({ type: "mrkdwn", text: `Resource: ${mrkdwn(s.target, 1000)}` });
+  context.push({ type: "mrkdwn", text: `Resource: ${mrkdwn(s.target, limits.idChars * 2)}` });
   out.push({ type: "context", elements: context });
   return out.slice(0, SLACK_MAX_BLOCKS);
 }
 
-function fields(s: CaptureSummary): SlackText[] {
+function fields(s: CaptureSummary, limits: TextLimits): SlackText[] {
   const window =
     s.startedAt === null
       ? null
@@ -99,13 +104,13 @@ function fields(s: CaptureSummary): SlackText[] {
   return rows
     .filter((row): row is [string, string] => row[1] !== null && row[1] !== "")
     .slice(0, SLACK_MAX_FIELDS)
-    .map(([title, value]) => ({ type: "mrkdwn", text: `*${title}*\n${mrkdwn(value, FIELD_VALUE_CHARS)}` }));
+    .map(([title, value]) => ({ type: "mrkdwn", text: `*${title}*\n${mrkdwn(value, limits.idChars)}` }));
 }
 
 function listText(
   title: string,
   lines: readonly string[],
-  limits: { lines: number; lineChars: number },
+  limits: TextLimits,
   emptyText: string,
 ): string {
   if (lines.length === 0) return `*${title}*\n${emptyText}`;
@@ -134,15 +139,9 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** Escaped text of at most `maxChars` after escaping, cut before escaping so no entity is split. */
+/** Free text as one line of mrkdwn that renders literally, escaped, at most `maxChars` after escaping. */
 function mrkdwn(text: string, maxChars: number): string {
-  let keep = maxChars;
-  let escaped = escapeMrkdwn(truncate(text, keep));
-  while (escaped.length > maxChars && keep > 1) {
-    keep = Math.floor(keep * 0.8);
-    escaped = escapeMrkdwn(truncate(text, keep));
-  }
-  return escaped;
+  return fitEscaped(oneLine(text), maxChars, escapeMrkdwn);
 }
 
 function link(url: string, label: string): string {

@@ -2,8 +2,12 @@
 // generic JSON cannot disagree, and cleaned once (URL credentials stripped, sizes bounded) so no format can leak or
 // overflow by forgetting to.
 
+import { createHash } from "node:crypto";
 import type { AlertSummary, CaptureProgress } from "../capture/progress.js";
-import { scrubSecrets, stripUrlSecrets } from "./urlSecrets.js";
+import { sanitiseText, truncate } from "./text.js";
+import { isManagementUrl, scrubSecrets, stripUrlSecrets } from "./urlSecrets.js";
+
+export { truncate } from "./text.js";
 
 export type NotificationEvent = "capture.started" | "capture.completed" | "capture.failed";
 
@@ -16,10 +20,16 @@ export interface NotificationInput {
   readonly reportUrl?: string;
   /** Where the capture's status can be read. */
   readonly statusUrl?: string;
-  /** Stable per event (same on every retry and every re-run of the activity): receivers de-duplicate on it. */
+  /**
+   * Stable per event (same on every retry and every re-run of the activity). The event ID that is sent is derived
+   * from it (see eventIdFor): receivers de-duplicate on that.
+   */
   readonly idempotencyKey: string;
-  /** When the event happened, ISO 8601. Defaults to the time the message is built. */
-  readonly occurredAt?: string;
+  /**
+   * When the event happened, ISO 8601, from durable state (see durableEventTime), never the send time: a re-run of
+   * the notify activity must send a byte-identical body under the same event ID.
+   */
+  readonly occurredAt: string;
   /** When the capture stopped, ISO 8601, if known: CaptureProgress does not record it. */
   readonly stoppedAt?: string;
 }
@@ -29,6 +39,7 @@ export type CaptureOutcome = "running" | "stopped" | "failed";
 
 export interface CaptureSummary {
   readonly event: NotificationEvent;
+  /** The event ID sent as `webhook-id`, `Idempotency-Key` and the generic body's `id`. */
   readonly idempotencyKey: string;
   readonly occurredAt: string;
   /** The ARM ID of the captured VM or scale-set instance. */
@@ -65,13 +76,34 @@ export const MAX_FINDINGS = 100;
 export const MAX_LINE_CHARS = 2000;
 const MAX_ERRORS = 50;
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/**
+ * The event ID that is sent (`webhook-id`, `Idempotency-Key`, the generic body's `id`) for a stable key: the same key
+ * always gives the same ID. Hashed because the orchestration's key holds `.` and `:` (an ISO time), and Standard
+ * Webhooks IDs should not contain `.`, which separates the signed parts; `evt_` + 32 base64url characters (192 bits)
+ * is header-safe and cannot collide in practice.
+ */
+export function eventIdFor(key: string): string {
+  return `evt_${createHash("sha256").update(key, "utf8").digest("base64url").slice(0, 32)}`;
+}
 
-/** Throws a RangeError only for a programming error: an idempotency key that cannot travel in an HTTP header. */
-export function summarise(input: NotificationInput): CaptureSummary {
-  if (!IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
-    throw new RangeError("idempotencyKey must be 1–255 printable ASCII characters without spaces (it is sent as a header)");
+/**
+ * When the event happened, from durable state only (so every re-run says the same): when the capture stopped, else
+ * when it started, else when the alert fired. Null when none of them is a readable time.
+ */
+export function durableEventTime(progress: CaptureProgress): string | null {
+  for (const candidate of [progress.stoppedAt, progress.startedAt, progress.alert.firedAt]) {
+    if (typeof candidate !== "string") continue;
+    const ms = Date.parse(candidate);
+    if (Number.isFinite(ms)) return new Date(ms).toISOString();
   }
+  return null;
+}
+
+/** Throws a RangeError only for a programming error: an empty idempotency key or an unreadable occurredAt. */
+export function summarise(input: NotificationInput): CaptureSummary {
+  if (input.idempotencyKey === "") throw new RangeError("idempotencyKey must not be empty");
+  const occurredMs = Date.parse(input.occurredAt);
+  if (!Number.isFinite(occurredMs)) throw new RangeError("occurredAt must be an ISO 8601 time");
   const p = input.progress;
   const targetName = shortTargetName(p.target);
   const outcome = outcomeOf(input.event);
@@ -82,8 +114,8 @@ export function summarise(input: NotificationInput): CaptureSummary {
   const stoppedAt = cleanOrNull(input.stoppedAt ?? input.progress.stoppedAt ?? null);
   return {
     event: input.event,
-    idempotencyKey: input.idempotencyKey,
-    occurredAt: input.occurredAt ?? new Date().toISOString(),
+    idempotencyKey: eventIdFor(input.idempotencyKey),
+    occurredAt: new Date(occurredMs).toISOString(),
     target: clean(p.target),
     targetKind: clean(p.targetKind),
     targetName,
@@ -105,7 +137,7 @@ export function summarise(input: NotificationInput): CaptureSummary {
     stopRequestedBecause,
     failureReason,
     packetCaptureErrors: p.packetCaptureErrors.slice(0, MAX_ERRORS).map(clean),
-    storagePath: p.storagePath === null ? null : bound(stripUrlSecrets(p.storagePath)),
+    storagePath: cleanOrNull(p.storagePath === null ? null : stripUrlSecrets(p.storagePath)),
     findings: input.findings.slice(0, MAX_FINDINGS).map(clean).filter((line) => line.length > 0),
     reportUrl: safeLink(input.reportUrl),
     statusUrl: safeLink(input.statusUrl),
@@ -174,7 +206,9 @@ export function shortTargetName(armId: string): string {
   return clean(last?.[1] ?? armId) || "(unknown target)";
 }
 
-// Only absolute http(s) URLs become links; anything else would fail card validation or be a javascript: trap.
+// Only absolute http(s) URLs become links; anything else would fail card validation or be a javascript: trap. A
+// Functions management URL (durable instance management, host admin) is never linked, key or not: notifications
+// point people only at alertcap's own routes and the report.
 function safeLink(url: string | undefined): string | null {
   if (url === undefined) return null;
   try {
@@ -183,12 +217,13 @@ function safeLink(url: string | undefined): string | null {
   } catch {
     return null;
   }
+  if (isManagementUrl(url)) return null;
   const stripped = stripUrlSecrets(url);
   return stripped.length <= MAX_LINE_CHARS ? stripped : null;
 }
 
 function clean(text: string): string {
-  return bound(scrubSecrets(text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "").trim()));
+  return bound(scrubSecrets(sanitiseText(text)));
 }
 
 function cleanOrNull(text: string | null): string | null {
@@ -199,13 +234,4 @@ function cleanOrNull(text: string | null): string | null {
 
 function bound(text: string): string {
   return truncate(text, MAX_LINE_CHARS);
-}
-
-/** `text` cut to at most `maxChars` UTF-16 units, ending in "…" when cut, never splitting a surrogate pair. */
-export function truncate(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  let end = Math.max(0, maxChars - 1);
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
 }

@@ -8,9 +8,10 @@
 //                             anything else                                       → generic (signed JSON, see genericBody.ts)
 //                           A prefix overrides the choice: `teams+https://…`, `slack+https://…`, `generic+https://…`
 //                           (e.g. a Logic App that wants the generic JSON: `generic+https://prod-1.….logic.azure.com/workflows/…`).
-//   ALERTCAP_NOTIFY_SECRET  optional Standard Webhooks signing secret for generic targets: `whsec_<base64>` (the key is
-//                           the decoded bytes, as Standard Webhooks libraries expect) or any other string (its UTF-8
-//                           bytes are the key). At least 16 bytes of key.
+//   ALERTCAP_NOTIFY_SECRET  optional Standard Webhooks signing secret for generic targets, as the spec defines it:
+//                           base64 (standard alphabet, padded or not), optionally prefixed `whsec_`; the key is the
+//                           decoded bytes, at least 24 of them. The same string works in receivers' Standard Webhooks
+//                           libraries (`new Webhook(secret)`). Anything else is refused with one line at start-up.
 //
 // The URLs are credentials (Teams `sig=`, the Slack path): a target keeps the full URL for sending and a redacted form
 // (scheme + host) for everything else. Problems name the entry by position and redacted form, never the URL.
@@ -54,8 +55,10 @@ export type SigningSecretResult =
 
 const FORMAT_PREFIX = /^([A-Za-z][A-Za-z0-9.-]*)\+(https?:.*)$/s;
 const KNOWN_FORMATS: readonly NotificationFormat[] = ["teams", "slack", "generic"];
-// Standard Webhooks recommends 24–64 byte secrets; below 16 bytes an HMAC key is guessable enough to refuse.
-const MIN_SIGNING_KEY_BYTES = 16;
+// Standard Webhooks: "secrets SHOULD be between 24 bytes and 64 bytes"; fewer is refused.
+const MIN_SIGNING_KEY_BYTES = 24;
+// Standard base64, padded to a multiple of 4 or unpadded (a length of 1 mod 4 cannot be base64 at all).
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
 /** Reads both settings from an environment-like object (pass `process.env`). Never throws. */
 export function readNotifySettings(env: Readonly<Record<string, string | undefined>>): NotifyTargets {
@@ -97,7 +100,7 @@ export function parseNotifyTargets(value: string | undefined, options: ParseTarg
       problems.push({
         entry: entryNumber,
         target: target.redacted,
-        message: `not used: ALERTCAP_NOTIFY_SECRET is invalid (${options.secretProblem})`,
+        message: `not used: ${options.secretProblem}`,
       });
       return;
     }
@@ -190,24 +193,26 @@ function isLegacyTeamsConnector(host: string, pathname: string): boolean {
 }
 
 /**
- * ALERTCAP_NOTIFY_SECRET → HMAC key. Unset or blank → no key (generic requests go unsigned). Never throws and never
- * echoes the secret.
+ * ALERTCAP_NOTIFY_SECRET → HMAC key, read the way Standard Webhooks libraries read it: an optional `whsec_` prefix,
+ * then base64. Unset or blank → no key (generic requests go unsigned). Never throws and never echoes the secret.
  */
 export function parseSigningSecret(value: string | undefined): SigningSecretResult {
   const secret = (value ?? "").trim();
   if (secret === "") return { ok: true, key: undefined };
-  let key: Uint8Array;
-  if (secret.startsWith("whsec_")) {
-    const encoded = secret.slice("whsec_".length);
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
-      return { ok: false, message: "a whsec_ secret must be followed by standard base64" };
-    }
-    key = new Uint8Array(Buffer.from(encoded, "base64"));
-  } else {
-    key = new TextEncoder().encode(secret);
+  const encoded = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret;
+  if (encoded === "" || !BASE64.test(encoded)) {
+    return {
+      ok: false,
+      message:
+        "ALERTCAP_NOTIFY_SECRET must be a Standard Webhooks secret: base64 of at least 24 random bytes, optionally prefixed whsec_ (e.g. whsec_ + `openssl rand -base64 32`)",
+    };
   }
+  const key = new Uint8Array(Buffer.from(encoded, "base64"));
   if (key.length < MIN_SIGNING_KEY_BYTES) {
-    return { ok: false, message: `the signing key is ${key.length} bytes; at least ${MIN_SIGNING_KEY_BYTES} are needed` };
+    return {
+      ok: false,
+      message: `ALERTCAP_NOTIFY_SECRET decodes to ${key.length} bytes; Standard Webhooks needs at least ${MIN_SIGNING_KEY_BYTES} (e.g. whsec_ + \`openssl rand -base64 32\`)`,
+    };
   }
   return { ok: true, key };
 }

@@ -3,9 +3,13 @@
 //   * card version 1.4: Workflows' "Post card in a chat or channel" cannot display 1.5 cards, so only TextBlock,
 //     FactSet, ColumnSet/Column and Action.OpenUrl are used, nothing newer;
 //   * Teams rejects messages over 28 KB, and that failure only shows in the flow's run history (the webhook still
-//     answers 202), so the whole envelope is kept within 20 KB by shortening, then dropping, the long lists.
+//     answers 202), so the whole envelope is kept within 20 KB by shortening every text and the long lists;
+//   * TextBlocks and FactSet values are markdown (and {{DATE()}} functions): every text that is not alertcap's own
+//     is escaped, so a rule name, a reason or a packet-derived finding cannot make a link or change formatting.
 
-import { truncate, type CaptureSummary } from "./summary.js";
+import type { CaptureSummary } from "./summary.js";
+import { firstThatFits, type TextLimits } from "./shrink.js";
+import { escapeTeamsMarkdown, fitEscaped } from "./text.js";
 
 export const TEAMS_CARD_VERSION = "1.4";
 export const TEAMS_MESSAGE_MAX_BYTES = 20 * 1024;
@@ -67,24 +71,23 @@ export interface TeamsMessage {
   ];
 }
 
-// Shrinking steps tried in order until the envelope fits: how many list lines, and how long each may be.
-const SHRINK_STEPS: readonly { readonly lines: number; readonly lineChars: number }[] = [
-  { lines: 20, lineChars: 500 },
-  { lines: 10, lineChars: 300 },
-  { lines: 5, lineChars: 200 },
-  { lines: 0, lineChars: 0 },
+// Tried in order until the envelope fits. Every text is bounded at every step, so the last step fits whatever the
+// input: at most ~30 texts of ≤ 300 characters, each at most 4 UTF-8 bytes per character once escaped and
+// JSON-encoded, plus two links of ≤ 2,000 ASCII characters, is under 20 KB.
+const SHRINK_STEPS: readonly TextLimits[] = [
+  { lines: 20, lineChars: 500, textChars: 500, idChars: 500 },
+  { lines: 10, lineChars: 300, textChars: 300, idChars: 400 },
+  { lines: 5, lineChars: 200, textChars: 200, idChars: 300 },
+  { lines: 3, lineChars: 100, textChars: 100, idChars: 150 },
 ];
-// Fact values are short by nature (names, IDs, times); this only bounds a pathological one.
-const FACT_VALUE_CHARS = 500;
+const HEADLINE_CHARS = 200;
 
 export function buildTeamsMessage(s: CaptureSummary): TeamsMessage {
-  let message: TeamsMessage | undefined;
-  for (const step of SHRINK_STEPS) {
-    message = envelope(card(s, step));
-    if (utf8Length(JSON.stringify(message)) <= TEAMS_MESSAGE_MAX_BYTES) return message;
-  }
-  // The last step lists nothing, and every other field is bounded, so it always fits.
-  return message ?? envelope(card(s, { lines: 0, lineChars: 0 }));
+  return firstThatFits(
+    SHRINK_STEPS,
+    (limits) => envelope(card(s, limits)),
+    (message) => Buffer.byteLength(JSON.stringify(message), "utf8") <= TEAMS_MESSAGE_MAX_BYTES,
+  );
 }
 
 function envelope(content: AdaptiveCard): TeamsMessage {
@@ -94,21 +97,27 @@ function envelope(content: AdaptiveCard): TeamsMessage {
   };
 }
 
-function card(s: CaptureSummary, limits: { lines: number; lineChars: number }): AdaptiveCard {
+/** Free text as Teams markdown that renders literally, cut to `maxChars` (after escaping). */
+function md(text: string, maxChars: number): string {
+  return fitEscaped(text, maxChars, escapeTeamsMarkdown);
+}
+
+// Findings first: they answer "what broke?", the facts below say where and when.
+function card(s: CaptureSummary, limits: TextLimits): AdaptiveCard {
   const body: CardElement[] = [
     {
       type: "TextBlock",
-      text: truncate(s.headline, 200),
+      text: md(s.headline, HEADLINE_CHARS),
       size: "Medium",
       weight: "Bolder",
       wrap: true,
       color: s.outcome === "failed" ? "Attention" : s.outcome === "stopped" ? "Good" : "Accent",
     },
   ];
-  if (s.reason !== null) body.push({ type: "TextBlock", text: truncate(s.reason, FACT_VALUE_CHARS), wrap: true, spacing: "Small" });
-  body.push({ type: "FactSet", facts: facts(s) });
-  body.push(windowColumns(s));
+  if (s.reason !== null) body.push({ type: "TextBlock", text: md(s.reason, limits.textChars), wrap: true, spacing: "Small" });
   body.push(...listSection("Findings", s.findings, limits, "No findings were reported."));
+  body.push({ type: "FactSet", facts: facts(s, limits) });
+  body.push(windowColumns(s, limits));
   if (s.packetCaptureErrors.length > 0) {
     body.push(...listSection("Network Watcher errors", s.packetCaptureErrors, limits, ""));
   }
@@ -127,32 +136,33 @@ function card(s: CaptureSummary, limits: { lines: number; lineChars: number }): 
   };
 }
 
-function facts(s: CaptureSummary): { title: string; value: string }[] {
-  const rows: [string, string | null][] = [
-    ["Target", s.targetName],
-    ["Resource", s.target],
-    ["Alert rule", s.alert.rule],
-    ["Severity", s.alert.severity],
-    ["Alert fired", s.alert.firedAt],
-    ["Capture", s.captureName],
-    ["Outcome", s.outcome],
-    ["Stop reason", s.stopReason],
-    ["Stopped early because", s.stopRequestedBecause],
-    ["Failure", s.outcome === "failed" ? null : s.failureReason],
-    ["Capture file", s.storagePath],
+function facts(s: CaptureSummary, limits: TextLimits): { title: string; value: string }[] {
+  const { textChars: text, idChars: id } = limits;
+  const rows: [string, string | null, number][] = [
+    ["Target", s.targetName, text],
+    ["Resource", s.target, id],
+    ["Alert rule", s.alert.rule, text],
+    ["Severity", s.alert.severity, text],
+    ["Alert fired", s.alert.firedAt, text],
+    ["Capture", s.captureName, text],
+    ["Outcome", s.outcome, text],
+    ["Stop reason", s.stopReason, text],
+    ["Stopped early because", s.stopRequestedBecause, text],
+    ["Failure", s.outcome === "failed" ? null : s.failureReason, text],
+    ["Capture file", s.storagePath, id],
   ];
   return rows
-    .filter((row): row is [string, string] => row[1] !== null && row[1] !== "")
-    .map(([title, value]) => ({ title, value: truncate(value, FACT_VALUE_CHARS) }));
+    .filter((row): row is [string, string, number] => row[1] !== null && row[1] !== "")
+    .map(([title, value, maxChars]) => ({ title, value: md(value, maxChars) }));
 }
 
-function windowColumns(s: CaptureSummary): ColumnSet {
+function windowColumns(s: CaptureSummary, limits: TextLimits): ColumnSet {
   const column = (label: string, value: string): Column => ({
     type: "Column",
     width: "stretch",
     items: [
       { type: "TextBlock", text: label, isSubtle: true, size: "Small", wrap: true },
-      { type: "TextBlock", text: value, spacing: "None", wrap: true },
+      { type: "TextBlock", text: md(value, limits.textChars) || "—", spacing: "None", wrap: true },
     ],
   });
   return {
@@ -165,17 +175,12 @@ function windowColumns(s: CaptureSummary): ColumnSet {
   };
 }
 
-function listSection(
-  title: string,
-  lines: readonly string[],
-  limits: { lines: number; lineChars: number },
-  emptyText: string,
-): TextBlock[] {
+function listSection(title: string, lines: readonly string[], limits: TextLimits, emptyText: string): TextBlock[] {
   const heading: TextBlock = { type: "TextBlock", text: title, weight: "Bolder", wrap: true, separator: true };
   if (lines.length === 0) return emptyText === "" ? [] : [heading, { type: "TextBlock", text: emptyText, isSubtle: true, wrap: true }];
   const shown = lines.slice(0, limits.lines);
   const blocks: TextBlock[] = [heading];
-  for (const line of shown) blocks.push({ type: "TextBlock", text: `• ${truncate(line, limits.lineChars)}`, wrap: true, spacing: "None" });
+  for (const line of shown) blocks.push({ type: "TextBlock", text: `• ${md(line, limits.lineChars)}`, wrap: true, spacing: "None" });
   const hidden = lines.length - shown.length;
   if (hidden > 0) {
     blocks.push({
@@ -186,8 +191,4 @@ function listSection(
     });
   }
   return blocks;
-}
-
-function utf8Length(text: string): number {
-  return new TextEncoder().encode(text).length;
 }

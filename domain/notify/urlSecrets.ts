@@ -60,12 +60,28 @@ export function stripUrlSecrets(value: string): string {
   return parsed.toString();
 }
 
+// Paths of the Functions host's management APIs: durable instance management (start, terminate, purge, raise events
+// with the system key) and the host admin API (master key). A link to one is never shown, with or without a key.
+const MANAGEMENT_PATH = /\/(runtime\/webhooks|admin)\//i;
+// Such a URL inside free text (an error message quoting a status-query URL, say), up to where a URL would end.
+const MANAGEMENT_URL_IN_TEXT = /\bhttps?:\/\/[^\s"'<>]*\/(?:runtime\/webhooks|admin)\/[^\s"'<>]*/gi;
+
+/** Whether `url` points at a Functions management API (durable instance management or host admin). */
+export function isManagementUrl(url: string): boolean {
+  try {
+    return MANAGEMENT_PATH.test(decodeURIComponent(new URL(url).pathname));
+  } catch {
+    return MANAGEMENT_PATH.test(url);
+  }
+}
+
 // `name=value` where name is a credential parameter, in a query string or in free text (an SDK error message quoting a
 // SAS URL, say). The value runs to the next separator a URL or a sentence would use.
 const SECRET_PAIR = /(^|[?&;\s"'(,])(sig|code|signature|token|access_token|api-key|apikey|api_key|key|secret|password|x-functions-key)=([^&\s"'<>;,)]*)/gi;
 
 /**
- * Free text (an error message, a finding) with credential values masked as `name=(redacted)`. When the text may
+ * Free text (an error message, a finding) with credential values masked as `name=(redacted)` and Functions management
+ * URLs removed. When the text may
  * quote a particular webhook URL, pass it as `knownSecretUrl`: its path and query, which are the credential, are
  * masked too.
  */
@@ -78,7 +94,9 @@ export function scrubSecrets(text: string, knownSecretUrl?: string): string {
     for (const fragment of whole) scrubbed = scrubbed.split(fragment).join(shown);
     for (const fragment of pieces) scrubbed = scrubbed.split(fragment).join("(redacted)");
   }
-  return scrubbed.replace(SECRET_PAIR, (_match, before: string, name: string) => `${before}${name}=(redacted)`);
+  return scrubbed
+    .replace(MANAGEMENT_URL_IN_TEXT, "(management URL removed)")
+    .replace(SECRET_PAIR, (_match, before: string, name: string) => `${before}${name}=(redacted)`);
 }
 
 // The parts of a webhook URL that could appear in an echo: the whole URL (as given and as normalised), and the pieces
