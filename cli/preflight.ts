@@ -4,10 +4,16 @@
 // their rights must go away, and Resource Manager refuses to shrink a custom role's assignable scopes while an
 // assignment remains there (RoleScopeBeingRemovedContainsAssignments).
 //
+// Custom roles replicate across Azure's authorization stores with a delay, and an assignment made in another
+// subscription right after the role is created can fail with RoleDefinitionDoesNotExist. So the preflight also puts
+// the capture operator role in place itself, with the assignable scopes this provision will use (the template's PUT
+// then only updates it), and waits, retrying, until every one of those scopes reads it back.
+//
 // Reads the azd environment (azd passes it to hooks): AZURE_SUBSCRIPTION_ID, AZURE_ENV_NAME, AZURE_PRINCIPAL_ID,
 // ALERTCAP_ALLOWED_SCOPES, ALERTCAP_NETWORK_WATCHER_RESOURCE_GROUPS, ALERTCAP_DURABLE_BACKEND, ALERTCAP_NOTIFY_*.
 // Calls only Microsoft.Authorization's REST API (roleDefinitions get, roleAssignments list and delete, 2022-04-01).
 import { AzureCliCredential, AzureDeveloperCliCredential, ChainedTokenCredential, type TokenCredential } from "@azure/identity";
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import {
   type Permission,
@@ -26,18 +32,21 @@ const API = "api-version=2022-04-01";
 export interface ArmRequester {
   get(path: string): Promise<{ status: number; body: unknown }>;
   delete(path: string): Promise<{ status: number; body: unknown }>;
+  put(path: string, body: unknown): Promise<{ status: number; body: unknown }>;
 }
 
 export function armRequester(endpoint: string, credential: TokenCredential): ArmRequester {
-  const call = async (method: string, path: string): Promise<{ status: number; body: unknown }> => {
+  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> => {
     const token = await credential.getToken(`${endpoint}/.default`);
     if (!token) throw new Error("no Azure token: run azd auth login");
     const url = path.startsWith("https://") || path.startsWith("http://") ? path : `${endpoint}${path}`;
-    const res = await fetch(url, { method, headers: { authorization: `Bearer ${token.token}` } });
+    const headers: Record<string, string> = { authorization: `Bearer ${token.token}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
   };
-  return { get: (p) => call("GET", p), delete: (p) => call("DELETE", p) };
+  return { get: (p) => call("GET", p), delete: (p) => call("DELETE", p), put: (p, b) => call("PUT", p, b) };
 }
 
 interface RoleAssignment {
@@ -45,7 +54,7 @@ interface RoleAssignment {
   properties: { scope: string; roleDefinitionId: string; principalId: string; condition?: string | null };
 }
 interface RoleDefinition {
-  properties: { permissions: Array<Permission & { dataActions?: string[] }>; assignableScopes: string[] };
+  properties: { roleName?: string; description?: string; type?: string; permissions: Array<Permission & { dataActions?: string[]; notDataActions?: string[] }>; assignableScopes: string[] };
 }
 
 const errorOf = (body: unknown): string => {
@@ -71,10 +80,25 @@ export interface PreflightResult {
   removed: string[];
   deleted: string[];
   problems: string[];
+  /** Scopes that read the capture operator role back with this provision's assignable scopes. */
+  replicatedAt: string[];
 }
 
-export async function runPreflight(env: Record<string, string | undefined>, arm: ArmRequester, print: (line: string) => void, apply = true): Promise<PreflightResult> {
-  const result: PreflightResult = { missing: [], removed: [], deleted: [], problems: [] };
+export interface PreflightOptions {
+  /** false: --dry-run, change nothing. */
+  apply?: boolean;
+  /** The capture operator role's actions when the preflight creates it (the template then sets the full list). */
+  operatorActions?: readonly string[];
+  /** Waits between replication checks, in ms; their count bounds the wait. */
+  replicationWaits?: readonly number[];
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const DEFAULT_WAITS = [2_000, 4_000, 8_000, 15_000, 30_000, 30_000, 30_000, 60_000, 60_000, 60_000];
+
+export async function runPreflight(env: Record<string, string | undefined>, arm: ArmRequester, print: (line: string) => void, options: PreflightOptions = {}): Promise<PreflightResult> {
+  const apply = options.apply ?? true;
+  const result: PreflightResult = { missing: [], removed: [], deleted: [], problems: [], replicatedAt: [] };
   const subscriptionId = env.AZURE_SUBSCRIPTION_ID?.trim();
   const environmentName = env.AZURE_ENV_NAME?.trim();
   const allowed = env.ALERTCAP_ALLOWED_SCOPES ?? "";
@@ -91,7 +115,8 @@ export async function runPreflight(env: Record<string, string | undefined>, arm:
   const roleId = operatorRoleId(subscriptionId, environmentName);
   const role = await arm.get(`${roleId}?${API}`);
   let previous: string[] = [];
-  if (role.status === 200) previous = (role.body as RoleDefinition).properties.assignableScopes;
+  const existing = role.status === 200 ? (role.body as RoleDefinition) : undefined;
+  if (existing) previous = existing.properties.assignableScopes;
   else if (role.status !== 404) throw new Error(`GET ${roleId}: ${role.status} ${errorOf(role.body)}`);
   result.removed = removedScopes(previous, allowed, watchers);
 
@@ -156,14 +181,66 @@ export async function runPreflight(env: Record<string, string | undefined>, arm:
       print(`removed  alertcap's capture operator assignment at ${scope} (no longer allowlisted)`);
     }
   }
+  if (apply) await ensureOperatorRole(arm, roleId, existing, environmentName, [...new Set([...splitScopes(allowed), ...splitScopes(watchers)])], options, print, result);
   return result;
+}
+
+/** PUT the capture operator role with this provision's assignable scopes, then wait until each of them reads it. */
+async function ensureOperatorRole(
+  arm: ArmRequester,
+  roleId: string,
+  existing: RoleDefinition | undefined,
+  environmentName: string,
+  scopes: string[],
+  options: PreflightOptions,
+  print: (line: string) => void,
+  result: PreflightResult,
+): Promise<void> {
+  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x) => b.some((y) => y.toLowerCase() === x.toLowerCase()));
+  if (!existing || !same(existing.properties.assignableScopes, scopes)) {
+    const actions = existing?.properties.permissions[0]?.actions ?? options.operatorActions ?? [];
+    const body = {
+      properties: {
+        roleName: existing?.properties.roleName ?? `alertcap capture operator (${environmentName}, ${roleId.split("/").pop()!.slice(0, 8)})`,
+        description: existing?.properties.description ?? "alertcap: Network Watcher packet captures. Created by the preflight; azd provision sets its final actions (infra/alertcap-role.json).",
+        type: "CustomRole",
+        permissions: [{ actions, notActions: [], dataActions: [], notDataActions: [] }],
+        assignableScopes: scopes,
+      },
+    };
+    const res = await arm.put(`${roleId}?${API}`, body);
+    if (res.status !== 200 && res.status !== 201) throw new Error(`PUT ${roleId}: ${res.status} ${errorOf(res.body)}`);
+    print(`${existing ? "updated" : "created"}  the capture operator role's assignable scopes: ${scopes.join(", ")}`);
+  }
+  const guid = roleId.split("/").pop()!;
+  const waits = options.replicationWaits ?? DEFAULT_WAITS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let pending = [...scopes];
+  for (let attempt = 0; ; attempt++) {
+    const still: string[] = [];
+    for (const scope of pending) {
+      const res = await arm.get(`${scope}/providers/Microsoft.Authorization/roleDefinitions/${guid}?${API}`);
+      const seen = res.status === 200 ? (res.body as RoleDefinition).properties.assignableScopes : [];
+      if (same(seen, scopes)) result.replicatedAt.push(scope);
+      else still.push(scope);
+    }
+    pending = still;
+    if (pending.length === 0) {
+      print(`ok       the capture operator role is readable at ${scopes.length} scope(s)`);
+      return;
+    }
+    if (attempt >= waits.length) throw new Error(`the capture operator role has not replicated to ${pending.join(", ")} yet; run azd provision again in a few minutes`);
+    print(`waiting  for the capture operator role to replicate to ${pending.length} scope(s)…`);
+    await sleep(waits[attempt]!);
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const dryRun = process.argv.includes("--dry-run");
   const endpoint = (process.env.AZURE_RESOURCE_MANAGER_ENDPOINT ?? "https://management.azure.com").replace(/\/+$/, "");
   const credential = new ChainedTokenCredential(new AzureDeveloperCliCredential(), new AzureCliCredential());
-  runPreflight(process.env, armRequester(endpoint, credential), (line) => console.log(line), !dryRun).then(
+  const template = JSON.parse(readFileSync(new URL("../../infra/main.json", import.meta.url), "utf8")) as { variables: { operatorActions: string[] } };
+  runPreflight(process.env, armRequester(endpoint, credential), (line) => console.log(line), { apply: !dryRun, operatorActions: template.variables.operatorActions }).then(
     (r) => {
       process.exitCode = r.problems.length > 0 || r.missing.length > 0 ? 1 : 0;
     },

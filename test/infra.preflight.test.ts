@@ -77,15 +77,20 @@ interface FakeAssignment {
 }
 
 class FakeAuthorization {
+  /** By role GUID (lower case). */
   roles = new Map<string, { properties: { roleName: string; type: string; permissions: Array<{ actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[] }>; assignableScopes: string[] } }>();
   assignments: FakeAssignment[] = [];
   deleted: string[] = [];
+  puts: Array<{ guid: string; assignableScopes: string[] }> = [];
+  /** Reads at a scope outside the home subscription that still miss a role PUT there: replication delay. */
+  replicationLag = 0;
+  private lagLeft = new Map<string, number>();
   private server: Server | undefined;
   endpoint = "";
 
   constructor() {
     for (const [guid, p] of Object.entries(BUILT_IN)) {
-      this.roles.set(`/providers/microsoft.authorization/roledefinitions/${guid}`, { properties: { roleName: guid, type: "BuiltInRole", permissions: [{ ...p, dataActions: [], notDataActions: [] }], assignableScopes: ["/"] } });
+      this.roles.set(guid, { properties: { roleName: guid, type: "BuiltInRole", permissions: [{ ...p, dataActions: [], notDataActions: [] }], assignableScopes: ["/"] } });
     }
   }
 
@@ -104,10 +109,29 @@ class FakeAuthorization {
       };
       if (req.headers.authorization !== "Bearer test-token") return send(401, { error: { code: "AuthenticationFailed", message: "no token" } });
       if (url.searchParams.get("api-version") !== "2022-04-01") return send(400, { error: { code: "InvalidApiVersionParameter", message: "api-version" } });
-      const roleDef = /^(?:\/subscriptions\/[^/]+)?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i.exec(path);
+      const roleDef = /^(.*)\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i.exec(path);
       if (req.method === "GET" && roleDef) {
-        const role = this.roles.get(path.toLowerCase().replace(/^\/subscriptions\/[^/]+/, "")) ?? this.roles.get(path.toLowerCase());
-        return role ? send(200, { id: path, name: roleDef[1], type: "Microsoft.Authorization/roleDefinitions", ...role }) : send(404, { error: { code: "RoleDefinitionDoesNotExist", message: "The specified role definition does not exist." } });
+        const guid = roleDef[2]!.toLowerCase();
+        const lag = this.lagLeft.get(`${roleDef[1]!.toLowerCase()}|${guid}`) ?? 0;
+        if (lag > 0) this.lagLeft.set(`${roleDef[1]!.toLowerCase()}|${guid}`, lag - 1);
+        const role = lag > 0 ? undefined : this.roles.get(guid);
+        return role ? send(200, { id: path, name: guid, type: "Microsoft.Authorization/roleDefinitions", ...role }) : send(404, { error: { code: "RoleDefinitionDoesNotExist", message: "The specified role definition does not exist." } });
+      }
+      if (req.method === "PUT" && roleDef) {
+        let text = "";
+        req.on("data", (c: Buffer) => (text += c.toString()));
+        req.on("end", () => {
+          const body = JSON.parse(text) as { properties: { roleName: string; type: string; permissions: Array<{ actions: string[]; notActions: string[]; dataActions: string[]; notDataActions: string[] }>; assignableScopes: string[] } };
+          const guid = roleDef[2]!.toLowerCase();
+          const dropped = (this.roles.get(guid)?.properties.assignableScopes ?? []).filter((x) => !body.properties.assignableScopes.some((y) => y.toLowerCase() === x.toLowerCase()));
+          const blocking = this.assignments.filter((a) => a.properties.roleDefinitionId.toLowerCase().endsWith(guid) && dropped.some((d) => a.properties.scope.toLowerCase() === d.toLowerCase()));
+          if (blocking.length > 0) return send(400, { error: { code: "RoleScopeBeingRemovedContainsAssignments", message: "assignments remain at a scope being removed" } });
+          this.roles.set(guid, { properties: body.properties });
+          this.puts.push({ guid, assignableScopes: body.properties.assignableScopes });
+          for (const scope of body.properties.assignableScopes) if (!scope.toLowerCase().startsWith(HOME.toLowerCase())) this.lagLeft.set(`${scope.toLowerCase()}|${guid}`, this.replicationLag);
+          send(200, { id: path, name: guid, type: "Microsoft.Authorization/roleDefinitions", ...body });
+        });
+        return;
       }
       const list = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments$/i.exec(path);
       if (req.method === "GET" && list) {
@@ -160,7 +184,7 @@ describe("preflight against the Authorization API", () => {
 
   it("prints every missing right with its scope and reason, and deletes nothing", async () => {
     fake.assignments = [];
-    fake.roles.delete(`/providers/microsoft.authorization/roledefinitions/${roleId.split("/").pop()}`);
+    fake.roles.delete(roleId.split("/").pop()!);
     fake.assign(HOME, ME, builtIn(OWNER));
     fake.assign(OTHER, ME, builtIn(CONTRIBUTOR));
     const lines: string[] = [];
@@ -178,7 +202,7 @@ describe("preflight against the Authorization API", () => {
   it("a narrower allowlist: alertcap's assignment at the dropped scope is deleted before provisioning, nothing else", async () => {
     fake.assignments = [];
     fake.deleted = [];
-    fake.roles.set(`/providers/microsoft.authorization/roledefinitions/${roleId.split("/").pop()}`, {
+    fake.roles.set(roleId.split("/").pop()!, {
       properties: { roleName: "alertcap capture operator (alertcap-prod, x)", type: "CustomRole", permissions: [{ actions: ["Microsoft.Network/networkWatchers/read"], notActions: [], dataActions: [], notDataActions: [] }], assignableScopes: [RG_WEB, OTHER, NW_RG] },
     });
     fake.assign(HOME, ME, builtIn(OWNER));
@@ -192,13 +216,54 @@ describe("preflight against the Authorization API", () => {
     expect(fake.deleted).toEqual([ours]);
     expect(kept.every((id) => fake.assignments.some((a) => a.id === id))).toBe(true);
     expect(lines).toContain(`removed  alertcap's capture operator assignment at ${RG_WEB} (no longer allowlisted)`);
+    // …so that the role's assignable scopes can shrink (the fake refuses, like ARM, while an assignment remains).
+    expect(fake.puts.at(-1)).toEqual({ guid: roleId.split("/").pop(), assignableScopes: [OTHER, NW_RG] });
+    expect(fake.roles.get(roleId.split("/").pop()!)!.properties.permissions[0]!.actions).toEqual(["Microsoft.Network/networkWatchers/read"]);
+  });
+
+  it("without the deletion, shrinking the role fails the way Resource Manager does", async () => {
+    fake.assign(`${HOME}/resourceGroups/rg-other`, IDENTITY, roleId);
+    fake.roles.get(roleId.split("/").pop()!)!.properties.assignableScopes.push(`${HOME}/resourceGroups/rg-other`);
+    const res = await armRequester(fake.endpoint, credential).put(`${roleId}?api-version=2022-04-01`, { properties: { roleName: "x", type: "CustomRole", permissions: [{ actions: [], notActions: [], dataActions: [], notDataActions: [] }], assignableScopes: [OTHER, NW_RG] } });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toMatch(/RoleScopeBeingRemovedContainsAssignments/);
+    fake.assignments = fake.assignments.filter((a) => !a.properties.scope.endsWith("rg-other"));
+    fake.roles.get(roleId.split("/").pop()!)!.properties.assignableScopes.pop();
+  });
+
+  it("first provision: creates the role with the allowlisted scopes and waits, retrying, until each scope reads it", async () => {
+    fake.assignments = [];
+    fake.roles.delete(roleId.split("/").pop()!);
+    fake.replicationLag = 3;
+    fake.assign(HOME, ME, builtIn(OWNER));
+    fake.assign(OTHER, ME, builtIn(OWNER));
+    const lines: string[] = [];
+    const waited: number[] = [];
+    const r = await runPreflight(env, armRequester(fake.endpoint, credential), (l) => lines.push(l), { operatorActions: ["Microsoft.Network/networkWatchers/read"], replicationWaits: [1, 2, 3, 4, 5], sleep: async (ms) => void waited.push(ms) });
+    expect(r.replicatedAt.sort()).toEqual([NW_RG, OTHER].sort());
+    expect(waited).toEqual([1, 2, 3]);
+    expect(lines.filter((l) => l.startsWith("waiting")).length).toBe(3);
+    expect(lines.at(-1)).toBe("ok       the capture operator role is readable at 2 scope(s)");
+    const role = fake.roles.get(roleId.split("/").pop()!)!;
+    expect(role.properties).toMatchObject({ type: "CustomRole", assignableScopes: [OTHER, NW_RG], permissions: [{ actions: ["Microsoft.Network/networkWatchers/read"] }] });
+    expect(role.properties.roleName).toMatch(/^alertcap capture operator \(alertcap-prod, /);
+  });
+
+  it("gives up with a clear line when replication takes longer than its waits", async () => {
+    fake.roles.delete(roleId.split("/").pop()!);
+    fake.replicationLag = 100;
+    await expect(runPreflight(env, armRequester(fake.endpoint, credential), () => {}, { operatorActions: [], replicationWaits: [1], sleep: async () => {} })).rejects.toThrow(/has not replicated to .* yet; run azd provision again in a few minutes/);
+    fake.replicationLag = 0;
   });
 
   it("--dry-run says what it would remove and removes nothing; bad scopes are refused before any call", async () => {
     fake.deleted = [];
+    fake.roles.set(roleId.split("/").pop()!, { properties: { roleName: "alertcap capture operator (alertcap-prod, x)", type: "CustomRole", permissions: [{ actions: [], notActions: [], dataActions: [], notDataActions: [] }], assignableScopes: [RG_WEB, OTHER, NW_RG] } });
     fake.assign(RG_WEB, IDENTITY, roleId);
     const lines: string[] = [];
-    await runPreflight(env, armRequester(fake.endpoint, credential), (l) => lines.push(l), false);
+    const before = fake.puts.length;
+    await runPreflight(env, armRequester(fake.endpoint, credential), (l) => lines.push(l), { apply: false });
+    expect(fake.puts.length).toBe(before);
     expect(fake.deleted).toEqual([]);
     expect(lines).toContain(`would remove alertcap's capture operator assignment at ${RG_WEB} (no longer allowlisted)`);
     const bad: string[] = [];
