@@ -27,7 +27,7 @@ import {
   validateScopes,
 } from "./deployerRights.js";
 
-const API = "api-version=2022-04-01";
+export const API = "api-version=2022-04-01";
 
 export interface ArmRequester {
   get(path: string): Promise<{ status: number; body: unknown }>;
@@ -49,20 +49,20 @@ export function armRequester(endpoint: string, credential: TokenCredential): Arm
   return { get: (p) => call("GET", p), delete: (p) => call("DELETE", p), put: (p, b) => call("PUT", p, b) };
 }
 
-interface RoleAssignment {
+export interface RoleAssignment {
   id: string;
   properties: { scope: string; roleDefinitionId: string; principalId: string; condition?: string | null };
 }
-interface RoleDefinition {
+export interface RoleDefinition {
   properties: { roleName?: string; description?: string; type?: string; permissions: Array<Permission & { dataActions?: string[]; notDataActions?: string[] }>; assignableScopes: string[] };
 }
 
-const errorOf = (body: unknown): string => {
+export const errorOf = (body: unknown): string => {
   const e = (body as { error?: { code?: string; message?: string } } | null)?.error;
   return e ? `${e.code ?? "error"}: ${e.message ?? ""}`.trim() : "unexpected response";
 };
 
-async function listAll<T>(arm: ArmRequester, path: string): Promise<T[]> {
+export async function listAll<T>(arm: ArmRequester, path: string): Promise<T[]> {
   const out: T[] = [];
   let next: string | undefined = path;
   while (next) {

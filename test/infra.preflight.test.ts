@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actionMatches, armGuid, isAllowed, operatorRoleId, planDeployerRights, removedScopes } from "../cli/deployerRights.js";
 import { armRequester, runPreflight } from "../cli/preflight.js";
+import { removeCustomRoles, removeOperatorAssignments, storageRoleId } from "../cli/teardown.js";
 import { type JsonObject, OTHER_SUBSCRIPTION, TEST_SUBSCRIPTION, mainTemplate } from "./infraArm.js";
 
 const HOME = `/subscriptions/${TEST_SUBSCRIPTION}`;
@@ -148,6 +149,14 @@ class FakeAuthorization {
         else return send(400, { error: { code: "UnsupportedQuery", message: filter } });
         return send(200, { value: value.map((a) => ({ ...a, name: a.id.split("/").pop(), type: "Microsoft.Authorization/roleAssignments" })) });
       }
+      if (req.method === "DELETE" && roleDef) {
+        const guid = roleDef[2]!.toLowerCase();
+        if (!this.roles.has(guid)) return send(204, null);
+        if (this.assignments.some((a) => a.properties.roleDefinitionId.toLowerCase().endsWith(guid))) return send(409, { error: { code: "RoleDefinitionHasAssignments", message: "There are existing role assignments referencing role" } });
+        const role = this.roles.get(guid);
+        this.roles.delete(guid);
+        return send(200, { id: path, name: guid, ...role });
+      }
       if (req.method === "DELETE" && /\/providers\/Microsoft\.Authorization\/roleAssignments\/[^/]+$/i.test(path)) {
         const i = this.assignments.findIndex((a) => a.id.toLowerCase() === path.toLowerCase());
         if (i < 0) return send(204, null);
@@ -269,6 +278,39 @@ describe("preflight against the Authorization API", () => {
     const bad: string[] = [];
     const r = await runPreflight({ ...env, ALERTCAP_ALLOWED_SCOPES: "subscriptions/x" }, armRequester("http://127.0.0.1:1", credential), (l) => bad.push(l));
     expect(r.problems.join("\n")).toMatch(/subscriptions\/x is not \/subscriptions\/<id>/);
+  });
+});
+
+describe("azd down removes what lives outside the resource group (predown/postdown hooks)", () => {
+  const fake = new FakeAuthorization();
+  beforeAll(() => fake.start());
+  afterAll(() => fake.stop());
+
+  it("the operator role's assignments at every assignable scope, in every subscription, then both custom roles", async () => {
+    const roleId = operatorRoleId(TEST_SUBSCRIPTION, "alertcap-prod");
+    const custom = (scopes: string[]) => ({ properties: { roleName: "alertcap", type: "CustomRole", permissions: [{ actions: [], notActions: [], dataActions: [], notDataActions: [] }], assignableScopes: scopes } });
+    fake.roles.set(roleId.split("/").pop()!, custom([RG_WEB, OTHER, NW_RG]));
+    fake.roles.set(storageRoleId(TEST_SUBSCRIPTION, "alertcap-prod").split("/").pop()!, custom([`${HOME}/resourceGroups/rg-alertcap-prod`]));
+    const ours = [fake.assign(RG_WEB, IDENTITY, roleId), fake.assign(OTHER, IDENTITY, roleId), fake.assign(NW_RG, IDENTITY, roleId)];
+    const foreign = fake.assign(OTHER, IDENTITY, builtIn(CONTRIBUTOR));
+    const arm = armRequester(fake.endpoint, credential);
+    const lines: string[] = [];
+    // Before down, a role still assigned cannot go.
+    expect(await removeCustomRoles(arm, TEST_SUBSCRIPTION, "alertcap-prod", (l) => lines.push(l))).toEqual([storageRoleId(TEST_SUBSCRIPTION, "alertcap-prod")]);
+    expect(lines.join("\n")).toMatch(/could not remove custom role .*RoleDefinitionHasAssignments/);
+    expect((await removeOperatorAssignments(arm, TEST_SUBSCRIPTION, "alertcap-prod", () => {})).sort()).toEqual([...ours].sort());
+    expect(fake.assignments.map((a) => a.id)).toEqual([foreign]);
+    expect(await removeCustomRoles(arm, TEST_SUBSCRIPTION, "alertcap-prod", () => {})).toEqual([roleId]);
+    expect(await removeOperatorAssignments(arm, TEST_SUBSCRIPTION, "alertcap-prod", () => {})).toEqual([]);
+  });
+
+  it("azure.yaml runs them around azd down", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { REPO_ROOT } = await import("./infraArm.js");
+    const yaml = readFileSync(join(REPO_ROOT, "azure.yaml"), "utf8");
+    expect(yaml).toMatch(/predown:\n\s+posix:\n\s+shell: sh\n\s+run: npm run --silent teardown -- before-down/);
+    expect(yaml).toMatch(/postdown:\n\s+posix:\n\s+shell: sh\n\s+run: npm run --silent teardown -- after-down/);
   });
 });
 
