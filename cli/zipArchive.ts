@@ -13,6 +13,17 @@ export interface ZipInput {
 const DOS_DATE_1980_01_01 = (0 << 9) | (1 << 5) | 1;
 const U32 = 0xffffffff;
 
+/** Method, time, date, CRC, sizes and name length: the same run of fields in local and central headers. */
+function writeEntryFields(b: Buffer, at: number, f: { stored: boolean; crc: number; packedSize: number; size: number; nameLength: number }): void {
+  b.writeUInt16LE(f.stored ? 0 : 8, at);
+  b.writeUInt16LE(0, at + 2);
+  b.writeUInt16LE(DOS_DATE_1980_01_01, at + 4);
+  b.writeUInt32LE(f.crc, at + 6);
+  b.writeUInt32LE(f.packedSize, at + 10);
+  b.writeUInt32LE(f.size, at + 14);
+  b.writeUInt16LE(f.nameLength, at + 18);
+}
+
 /** Writes `entries` (in the order given) to `zipPath`; returns the archive size in bytes. */
 export function writeZip(zipPath: string, entries: readonly ZipInput[]): number {
   const fd = openSync(zipPath, "w");
@@ -35,13 +46,7 @@ export function writeZip(zipPath: string, entries: readonly ZipInput[]): number 
       local.writeUInt32LE(0x04034b50, 0);
       local.writeUInt16LE(20, 4);
       local.writeUInt16LE(0x0800, 6); // UTF-8 names
-      local.writeUInt16LE(stored ? 0 : 8, 8);
-      local.writeUInt16LE(0, 10);
-      local.writeUInt16LE(DOS_DATE_1980_01_01, 12);
-      local.writeUInt32LE(crc, 14);
-      local.writeUInt32LE(body.length, 18);
-      local.writeUInt32LE(data.length, 22);
-      local.writeUInt16LE(name.length, 26);
+      writeEntryFields(local, 8, { stored, crc, packedSize: body.length, size: data.length, nameLength: name.length });
       local.writeUInt16LE(0, 28);
       write(local);
       write(name);
@@ -58,13 +63,7 @@ export function writeZip(zipPath: string, entries: readonly ZipInput[]): number 
       header.writeUInt16LE((3 << 8) | 45, 4); // made by Unix, so the mode below is read
       header.writeUInt16LE(needs64 ? 45 : 20, 6);
       header.writeUInt16LE(0x0800, 8);
-      header.writeUInt16LE(stored ? 0 : 8, 10);
-      header.writeUInt16LE(0, 12);
-      header.writeUInt16LE(DOS_DATE_1980_01_01, 14);
-      header.writeUInt32LE(crc, 16);
-      header.writeUInt32LE(body.length, 20);
-      header.writeUInt32LE(data.length, 24);
-      header.writeUInt16LE(name.length, 28);
+      writeEntryFields(header, 10, { stored, crc, packedSize: body.length, size: data.length, nameLength: name.length });
       header.writeUInt16LE(extra.length, 30);
       header.writeUInt32LE((0o100644 << 16) >>> 0, 38);
       header.writeUInt32LE(needs64 ? U32 : localOffset, 42);
