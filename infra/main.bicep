@@ -82,13 +82,16 @@ param deleteCapture bool = true
 @maxValue(104857600)
 param maxAlertBytes int = 1048576
 
-@description('ALERTCAP_NOTIFY_URLS: comma-separated notification targets. A secret: may also be a Key Vault reference (@Microsoft.KeyVault(SecretUri=…)) once the identity can read that vault.')
+@description('ALERTCAP_NOTIFY_URLS: comma-separated notification targets (their URLs carry signatures). Stored as the secret alertcap-notify-urls in the template\'s Key Vault; the app setting is a Key Vault reference. Empty: the secret is left as it is (set it with az keyvault secret set and notifyFromVault).')
 @secure()
 param notifyUrls string = ''
 
-@description('ALERTCAP_NOTIFY_SECRET: whsec_… key that signs generic notifications. A secret, like notifyUrls.')
+@description('ALERTCAP_NOTIFY_SECRET: whsec_… key that signs generic notifications. Stored as the secret alertcap-notify-secret in the Key Vault, like notifyUrls.')
 @secure()
 param notifySecret string = ''
+
+@description('Reference the notification secrets in the Key Vault even when notifyUrls and notifySecret are empty: you set them in the vault yourself (az keyvault secret set), so they never pass through the azd environment.')
+param notifyFromVault bool = false
 
 @description('ALERTCAP_TASK_HUB: the durable task hub name (letters and digits, starting with a letter).')
 @minLength(3)
@@ -101,8 +104,8 @@ param webhookAadTenantId string = ''
 @description('ALERTCAP_AAD_AUDIENCES: comma-separated audiences accepted (the app registration\'s client ID and/or Application ID URI).')
 param webhookAadAudiences string = ''
 
-@description('Flex Consumption scale-out limit.')
-@minValue(40)
+@description('Flex Consumption scale-out limit: 1 to 1000, 100 by default (learn.microsoft.com/azure/azure-functions/event-driven-scaling#limit-scale-out).')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
@@ -123,6 +126,34 @@ param logRetentionDays int = 30
 @minValue(1)
 @maxValue(3650)
 param captureRetentionDays int = 30
+
+@description('Where orchestration state lives: AzureStorage (queues and tables in the task-hub account, what the local stack runs; default) or DurableTaskScheduler (a Durable Task Scheduler and task hub, watched in its dashboard). See docs/deploy.md.')
+@allowed([
+  'AzureStorage'
+  'DurableTaskScheduler'
+])
+param durableBackend string = 'AzureStorage'
+
+@description('Durable Task Scheduler SKU when durableBackend is DurableTaskScheduler: Consumption (pay per action) or Dedicated (capacity units).')
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+param durableTaskSchedulerSku string = 'Consumption'
+
+@description('Object ID of whoever runs azd (azd sets AZURE_PRINCIPAL_ID): with grantDeployerDataAccess, gets read access to capture files and reports (and the scheduler dashboard).')
+param deployerPrincipalId string = ''
+
+@description('What deployerPrincipalId is (AZURE_PRINCIPAL_TYPE).')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param deployerPrincipalType string = 'User'
+
+@description('Give deployerPrincipalId Storage Blob Data Reader on each capture container (to open reports) and, with the scheduler backend, Durable Task Data Reader on the scheduler. False: no data role for the deployer.')
+param grantDeployerDataAccess bool = true
 
 module alertcap 'main.json' = {
   name: take('alertcap-${environmentName}', 64)
@@ -146,6 +177,7 @@ module alertcap 'main.json' = {
     maxAlertBytes: maxAlertBytes
     notifyUrls: notifyUrls
     notifySecret: notifySecret
+    notifyFromVault: notifyFromVault
     taskHubName: taskHubName
     webhookAadTenantId: webhookAadTenantId
     webhookAadAudiences: webhookAadAudiences
@@ -153,6 +185,11 @@ module alertcap 'main.json' = {
     instanceMemoryMB: instanceMemoryMB
     logRetentionDays: logRetentionDays
     captureRetentionDays: captureRetentionDays
+    durableBackend: durableBackend
+    durableTaskSchedulerSku: durableTaskSchedulerSku
+    deployerPrincipalId: deployerPrincipalId
+    deployerPrincipalType: deployerPrincipalType
+    grantDeployerDataAccess: grantDeployerDataAccess
   }
 }
 
@@ -168,3 +205,6 @@ output ALERTCAP_IDENTITY_PRINCIPAL_ID string = alertcap.outputs.ALERTCAP_IDENTIT
 output ALERTCAP_CAPTURE_STORAGE_ID string = alertcap.outputs.ALERTCAP_CAPTURE_STORAGE_ID
 output ALERTCAP_OPERATOR_ROLE_ID string = alertcap.outputs.ALERTCAP_OPERATOR_ROLE_ID
 output ALERTCAP_STORAGE_ROLE_ID string = alertcap.outputs.ALERTCAP_STORAGE_ROLE_ID
+output ALERTCAP_VAULT_NAME string = alertcap.outputs.ALERTCAP_VAULT_NAME
+output ALERTCAP_DURABLE_BACKEND string = alertcap.outputs.ALERTCAP_DURABLE_BACKEND
+output ALERTCAP_SCHEDULER_ENDPOINT string = alertcap.outputs.ALERTCAP_SCHEDULER_ENDPOINT

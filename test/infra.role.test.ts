@@ -253,31 +253,45 @@ describe("role assignments", () => {
     expect(at.sort()).toEqual(accounts.sort());
   });
 
-  it("go to the one user-assigned identity, as a service principal", () => {
+  it("go to alertcap's identity as a service principal; only the package container's to the deployment identity", () => {
     const identities = sim.resources.filter((r) => r.type === "Microsoft.ManagedIdentity/userAssignedIdentities");
-    expect(identities.length).toBe(1);
-    const principal = `«reference(${identities[0]!.id}).principalId»`;
+    const app = identities.find((r) => !r.name.includes("-deploy-"))!;
+    const deploy = identities.find((r) => r.name.includes("-deploy-"))!;
+    expect(identities.length).toBe(2);
+    const packageContainer = sim.resources.find((r) => r.type === "Microsoft.Storage/storageAccounts/blobServices/containers" && r.name.startsWith("stpkg"))!;
     for (const a of assignments) {
       const props = a.evaluated.properties as ValueObject;
-      expect({ at: a.appliesTo, principal: str(props.principalId!), type: props.principalType }).toEqual({ at: a.appliesTo, principal, type: "ServicePrincipal" });
+      const owner = a.appliesTo === packageContainer.id ? deploy : app;
+      expect({ at: a.appliesTo, principal: str(props.principalId!), type: props.principalType }).toEqual({ at: a.appliesTo, principal: `«reference(${owner.id}).principalId»`, type: "ServicePrincipal" });
     }
+    expect(assignments.filter((a) => a.appliesTo === packageContainer.id).map(roleGuidOf)).toEqual(["ba92f5b4-2d11-453d-a403-e96b0029c9fe"]);
     const site = sim.resources.find((r) => r.type === "Microsoft.Web/sites")!;
     const identity = site.evaluated.identity as ValueObject;
     expect(identity.type).toBe("UserAssigned");
-    expect(Object.keys(identity.userAssignedIdentities as ValueObject)).toEqual([identities[0]!.id]);
+    expect(Object.keys(identity.userAssignedIdentities as ValueObject)).toEqual([app.id, deploy.id]);
+    // The code's credential, the host's storage connection and Key Vault references all use alertcap's identity.
+    const props = site.evaluated.properties as ValueObject;
+    expect(props.keyVaultReferenceIdentity).toBe(app.id);
+    const settings = Object.fromEntries(((props.siteConfig as ValueObject).appSettings as Array<{ name: string; value: Value }>).map((s) => [s.name, str(s.value)]));
+    expect(settings.AZURE_CLIENT_ID).toBe(`«reference(${app.id}).clientId»`);
+    expect(settings.AzureWebJobsStorage__clientId).toBe(`«reference(${app.id}).clientId»`);
+    expect(Object.values(settings).filter((v) => v.includes(deploy.id))).toEqual([]);
   });
 
   it("give the identity data roles only on its own storage and telemetry", () => {
     const builtIn = assignments.filter((a) => roleGuidOf(a) !== operatorGuid && roleGuidOf(a) !== storageGuid);
     const rg = `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/rg-alertcap-prod/`;
     expect(builtIn.every((a) => a.appliesTo.startsWith(rg))).toBe(true);
-    const taskHub = sim.resources.find((r) => r.type === "Microsoft.Storage/storageAccounts" && !r.name.startsWith("stcap"))!;
+    const taskHub = sim.resources.find((r) => r.type === "Microsoft.Storage/storageAccounts" && /^st(?!cap|pkg)/.test(r.name))!;
     const onTaskHub = builtIn.filter((a) => a.appliesTo === taskHub.id).map(roleGuidOf).sort();
     // Storage Blob Data Owner, Queue Data Contributor, Table Data Contributor: what identity-based AzureWebJobsStorage
     // with Durable Functions needs (learn.microsoft.com, "Connecting to host storage with an identity")
     expect(onTaskHub).toEqual(["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "974c5e8b-45b9-4653-ba55-5f855dd0fb88", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"]);
     const appInsights = sim.resources.find((r) => r.type === "Microsoft.Insights/components")!;
     expect(builtIn.filter((a) => a.appliesTo === appInsights.id).map(roleGuidOf)).toEqual(["3913510d-42f4-4e42-8a64-420c390055eb"]);
+    // Key Vault Secrets User on alertcap's vault, and on nothing else.
+    const vault = sim.resources.find((r) => r.type === "Microsoft.KeyVault/vaults")!;
+    expect(builtIn.filter((a) => roleGuidOf(a) === "4633458b-17de-408a-b874-0445c86b69e6").map((a) => a.appliesTo)).toEqual([vault.id]);
   });
 });
 

@@ -88,7 +88,7 @@ describe("app settings", () => {
     expect(text).not.toMatch(/\blist[A-Za-z]*\(/); // listKeys(), listAccountSas(), …: no key is ever read
     const identity = byType(sim.resources, "Microsoft.ManagedIdentity/userAssignedIdentities")[0]!;
     const clientId = `«reference(${identity.id}).clientId»`;
-    const taskHub = byType(sim.resources, "Microsoft.Storage/storageAccounts").find((a) => !a.name.startsWith("stcap"))!;
+    const taskHub = byType(sim.resources, "Microsoft.Storage/storageAccounts").find((a) => /^st(?!cap|pkg)/.test(a.name))!;
     expect(stringSettings(settings)).toMatchObject({
       AzureWebJobsStorage__accountName: taskHub.name,
       AzureWebJobsStorage__credential: "managedidentity",
@@ -100,9 +100,16 @@ describe("app settings", () => {
     for (const [name, value] of Object.entries(stringSettings(settings))) {
       expect(value, name).not.toMatch(/AccountKey=|SharedAccessSignature=|[?&]sig=|DefaultEndpointsProtocol=|UseDevelopmentStorage/i);
     }
-    // The one "connection string" is Application Insights' endpoint and instrumentation key, which send nothing on
-    // their own: the component accepts only Entra ID (identity) ingestion.
-    expect(Object.keys(settings).filter((k) => /connection/i.test(k))).toEqual(["APPLICATIONINSIGHTS_CONNECTION_STRING"]);
+    // Application Insights' endpoint and instrumentation key send nothing on their own: the component accepts only
+    // Entra ID (identity) ingestion. The durable ones name a connection, or (scheduler backend) an endpoint and the
+    // identity's client ID; with Azure Storage the scheduler's is empty.
+    expect(Object.keys(settings).filter((k) => /connection/i.test(k))).toEqual([
+      "APPLICATIONINSIGHTS_CONNECTION_STRING",
+      "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionName",
+      "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+    ]);
+    expect(settings.AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionName).toBe("AzureWebJobsStorage");
+    expect(settings.DURABLE_TASK_SCHEDULER_CONNECTION_STRING).toBe("");
     const appInsights = byType(sim.resources, "Microsoft.Insights/components")[0]!;
     expect(str(settings.APPLICATIONINSIGHTS_CONNECTION_STRING!)).toBe(`«reference(${appInsights.id}).ConnectionString»`);
     expect(props(appInsights).DisableLocalAuth).toBe(true);
@@ -110,15 +117,24 @@ describe("app settings", () => {
     expect(props(site).siteConfig).not.toHaveProperty("connectionStrings");
   });
 
-  it("keep the secure parameters out of everything but the app settings that need them", () => {
+  it("keep the secure parameters out of everything but the Key Vault secrets that hold them", () => {
     const secret = "https://hooks.slack.com/services/T000/B000/MARKER-of-a-secret";
     const signing = "whsec_MARKERsigningkey";
     const { sim: s, main } = simulateAlertcap({ ...SAMPLE_ENV, ALERTCAP_NOTIFY_URLS: secret, ALERTCAP_NOTIFY_SECRET: signing });
-    expect(appSettingsOf(s)).toMatchObject({ ALERTCAP_NOTIFY_URLS: secret, ALERTCAP_NOTIFY_SECRET: signing });
+    const vault = byType(s.resources, "Microsoft.KeyVault/vaults")[0]!;
+    expect(appSettingsOf(s)).toMatchObject({
+      ALERTCAP_NOTIFY_URLS: `@Microsoft.KeyVault(VaultName=${vault.name};SecretName=alertcap-notify-urls)`,
+      ALERTCAP_NOTIFY_SECRET: `@Microsoft.KeyVault(VaultName=${vault.name};SecretName=alertcap-notify-secret)`,
+    });
+    const secrets = byType(s.resources, "Microsoft.KeyVault/vaults/secrets");
+    expect(secrets.map((r) => [r.name, str(props(r).value ?? null)])).toEqual([
+      [`${vault.name}/alertcap-notify-urls`, secret],
+      [`${vault.name}/alertcap-notify-secret`, signing],
+    ]);
     const leaks: string[] = [];
     for (const r of s.resources) {
       const copy = structuredClone(toJson(r.evaluated)) as JsonObject;
-      if (r.type === "Microsoft.Web/sites") delete ((copy.properties as JsonObject).siteConfig as JsonObject).appSettings;
+      if (r.type === "Microsoft.KeyVault/vaults/secrets") delete (copy.properties as JsonObject).value;
       if (r.type === "Microsoft.Resources/deployments") {
         // passed on only as securestring parameters of the nested template
         const inner = ((r.raw.properties as JsonObject).template as JsonObject).parameters as Record<string, JsonObject>;
@@ -144,12 +160,16 @@ describe("app settings", () => {
 describe("storage", () => {
   const { sim } = simulateAlertcap();
   const accounts = byType(sim.resources, "Microsoft.Storage/storageAccounts");
-  const taskHub = accounts.filter((a) => !a.name.startsWith("stcap"));
+  const taskHub = accounts.filter((a) => /^st(?!cap|pkg)/.test(a.name));
+  const packageAccount = accounts.filter((a) => a.name.startsWith("stpkg"));
   const capture = accounts.filter((a) => a.name.startsWith("stcap"));
 
-  it("for the task hub and deployment package: shared keys off, Entra ID only", () => {
+  it("for the task hub and the deployment package: shared keys off, Entra ID only", () => {
     expect(taskHub.length).toBe(1);
-    expect(props(taskHub[0]!)).toMatchObject({ allowSharedKeyAccess: false, defaultToOAuthAuthentication: true, allowBlobPublicAccess: false, supportsHttpsTrafficOnly: true, minimumTlsVersion: "TLS1_2" });
+    expect(packageAccount.length).toBe(1);
+    for (const account of [...taskHub, ...packageAccount]) {
+      expect(props(account)).toMatchObject({ allowSharedKeyAccess: false, defaultToOAuthAuthentication: true, allowBlobPublicAccess: false, supportsHttpsTrafficOnly: true, minimumTlsVersion: "TLS1_2" });
+    }
   });
 
   it("for captures: what Network Watcher needs (Standard, keys on for its SAS, in the targets' regions), HTTPS and TLS 1.2 only", () => {
@@ -161,13 +181,13 @@ describe("storage", () => {
     }
   });
 
-  it("deletes old captures, and the deployment package lives on the identity-only account", () => {
+  it("deletes old captures, and the deployment package lives on its own identity-only account", () => {
     const policies = byType(sim.resources, "Microsoft.Storage/storageAccounts/managementPolicies");
     expect(policies.map((p) => p.name.split("/")[0]).sort()).toEqual(capture.map((a) => a.name).sort());
     expect(JSON.stringify(toJson(policies[0]!.evaluated))).toMatch(/"daysAfterModificationGreaterThan":30/);
     const site = byType(sim.resources, "Microsoft.Web/sites")[0]!;
     const deployment = ((props(site).functionAppConfig as ValueObject).deployment as ValueObject).storage as ValueObject;
-    expect(str(deployment.value ?? null)).toBe(`«reference(${taskHub[0]!.id}).primaryEndpoints.blob»app-package`);
+    expect(str(deployment.value ?? null)).toBe(`«reference(${packageAccount[0]!.id}).primaryEndpoints.blob»app-package`);
     expect(deployment.authentication).toMatchObject({ type: "UserAssignedIdentity" });
   });
 });

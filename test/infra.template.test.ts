@@ -89,6 +89,12 @@ describe("infra/main.json against the official schemas", () => {
     expect(deployedProblems(everything)).toEqual([]);
   });
 
+  it("deploys on paper with each durable backend, the deployer's data roles on and off", () => {
+    expect(deployedProblems({ ...SAMPLE_ENV, ALERTCAP_DURABLE_BACKEND: "DurableTaskScheduler", AZURE_PRINCIPAL_ID: "00000000-0000-4000-8000-0000000000aa" })).toEqual([]);
+    expect(deployedProblems({ ...SAMPLE_ENV, ALERTCAP_DURABLE_BACKEND: "DurableTaskScheduler", ALERTCAP_DTS_SKU: "Dedicated", ALERTCAP_NOTIFY_FROM_VAULT: "true" })).toEqual([]);
+    expect(deployedProblems({ ...SAMPLE_ENV, ALERTCAP_DURABLE_BACKEND: "AzureStorage", AZURE_PRINCIPAL_ID: "00000000-0000-4000-8000-0000000000aa", ALERTCAP_DEPLOYER_DATA_ACCESS: "false" })).toEqual([]);
+  });
+
   it("uses only ARM functions, declared parameters and variables, and copyIndex only inside loops", () => {
     expect(staticProblems(mainTemplate(), "main.json")).toEqual([]);
   });

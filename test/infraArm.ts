@@ -266,7 +266,8 @@ export interface SimDeployment {
   template: JsonObject;
   parameters: Record<string, Value>;
   resources: SimResource[];
-  skipped: Array<{ path: string; copyIndex: number | null }>;
+  /** Resources whose condition was false; `id` when their type and name evaluate (dependsOn may name them). */
+  skipped: Array<{ path: string; copyIndex: number | null; id?: string }>;
   outputs: Record<string, Value>;
   children: SimDeployment[];
 }
@@ -627,7 +628,8 @@ export class Simulator {
       const where = item.copyIndex === null ? item.rawPath : `${item.rawPath} (copy ${item.copyIndex})`;
       try {
         if ("condition" in item.raw && this.evalValue(item.raw.condition!, local) !== true) {
-          deployment.skipped.push({ path: item.rawPath, copyIndex: item.copyIndex });
+          const id = this.skippedId(item.raw, local, deployment, where);
+          deployment.skipped.push({ path: item.rawPath, copyIndex: item.copyIndex, ...(id ? { id } : {}) });
           return null;
         }
         const isNested = item.raw.type === "Microsoft.Resources/deployments" && isObject(item.raw.properties) && isObject(item.raw.properties.template);
@@ -712,6 +714,19 @@ export class Simulator {
     return deploymentId(ctx.deployment.scope, name, sub, rg);
   }
 
+  /** The ID a skipped resource would have had: Resource Manager drops dependsOn entries naming it. */
+  private skippedId(raw: JsonObject, ctx: EvalContext, deployment: SimDeployment, path: string): string | undefined {
+    try {
+      const evaluated: ValueObject = {};
+      for (const key of ["type", "name", "apiVersion", "scope", "subscriptionId", "resourceGroup"]) {
+        if (raw[key] !== undefined) evaluated[key] = this.evalValue(raw[key]!, ctx);
+      }
+      return this.describe(evaluated, raw, deployment, path, null, []).id;
+    } catch {
+      return undefined;
+    }
+  }
+
   private describe(evaluated: ValueObject, raw: JsonObject, deployment: SimDeployment, path: string, copyIndex: number | null, references: string[]): SimResource {
     const type = needString(evaluated.type ?? null, "type");
     const name = needString(evaluated.name ?? null, "name");
@@ -775,7 +790,8 @@ export class Simulator {
     };
     for (const r of deployment.resources) {
       for (const entry of r.dependsOn) {
-        if (!deployment.resources.some((other) => other !== r && matches(entry, other))) {
+        const skipped = deployment.skipped.some((k) => k.id !== undefined && k.id.toLowerCase() === entry.toLowerCase());
+        if (!skipped && !deployment.resources.some((other) => other !== r && matches(entry, other))) {
           this.problems.push(`${r.path}: dependsOn ${entry} matches no resource in this template`);
         }
       }
@@ -1073,7 +1089,14 @@ export class SchemaValidator {
     for (const key of Object.keys(resource)) if (!allowed.has(key)) problems.push(`${path}: ${type} has no property "${key}"`);
     const templateId = scopeKind === "subscription" ? SUBSCRIPTION_TEMPLATE_ID : RG_TEMPLATE_ID;
     const validate = this.validator(mode, `${templateId}|${entry.ref}`, { allOf: [{ $ref: `${templateId}#/definitions/resourceBase` }, { $ref: entry.ref }] });
-    if (!validate(resource)) problems.push(...formatErrors(validate.errors, path));
+    // A child type declared at the top level is named parent/child. Some schemas' name patterns describe that whole
+    // name (^.*/default$), others only the child's own segment (Key Vault secrets): either form passing is enough.
+    const segmentOnly = (): boolean =>
+      mode === "evaluated" && type.split("/").length > 2 && typeof resource.name === "string" && validate({ ...resource, name: resource.name.split("/").at(-1)! });
+    if (!validate(resource)) {
+      const errors = validate.errors;
+      if (!segmentOnly()) problems.push(...formatErrors(errors, path));
+    }
     return problems;
   }
 }
