@@ -295,9 +295,9 @@ describe("role assignments", () => {
   });
 });
 
-describe("README.md", () => {
+describe("docs/azure-resources.md", () => {
   it("explains every action of the custom roles", () => {
-    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const readme = readFileSync(join(REPO_ROOT, "docs", "azure-resources.md"), "utf8");
     const all = [...roles.captureOperator!.actions, ...(roles.captureOperator!.installAgentActions ?? []), ...roles.captureStorage!.actions];
     expect(all.filter((a) => !readme.includes(`\`${a.action}\``)).map((a) => a.action)).toEqual([]);
     expect(all.filter((a) => a.why.length < 20).map((a) => a.action)).toEqual([]);

@@ -1,4 +1,4 @@
-// What the Function App gets: every app setting README.md documents, read back through the app's own parsers; no
+// What the Function App gets: every app setting docs/configuration.md documents, read back through the app's own parsers; no
 // connection string or key anywhere; identity-only task-hub storage; capture storage that Network Watcher can use.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,15 +21,15 @@ import {
   toJson,
 } from "./infraArm.js";
 
-/** Settings README.md lists that only the local stack sets (emulator endpoints, Azurite's connection string). */
+/** Settings docs/configuration.md lists that only the local stack sets (emulator endpoints, Azurite's connection string). */
 const LOCAL_ONLY = ["ALERTCAP_ARM_ENDPOINT", "ALERTCAP_ARM_CA_CERT", "ALERTCAP_CAPTURE_BLOB_CONNECTION", "ALERTCAP_EMULATOR_INVENTORY", "ALERTCAP_EMULATOR_FAULTS", "ALERTCAP_ARM_PORT"];
 /** Never in Azure: the local stack's open allowlist, and the JWKS override meant for tests and sovereign clouds. */
 const NEVER_IN_AZURE = [...LOCAL_ONLY, "ALERTCAP_ALLOW_ANY_SCOPE", "ALERTCAP_AAD_JWKS_URL", "ALERTCAP_FUNCTION_KEY"];
 
 function readmeSettings(): string[] {
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const readme = readFileSync(join(REPO_ROOT, "docs", "configuration.md"), "utf8");
   const start = readme.search(/^#+ Configuration \(app settings\)/m);
-  expect(start, "README.md has a Configuration (app settings) table").toBeGreaterThan(0);
+  expect(start, "docs/configuration.md has a Configuration (app settings) table").toBeGreaterThanOrEqual(0);
   const section = readme.slice(start).split(/\n#+ /)[0]!;
   const rows = section.split("\n").filter((line) => /^\|\s*`/.test(line));
   return rows.flatMap((row) => [...row.split("|")[1]!.matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)].map((m) => m[1]!));
@@ -43,7 +43,7 @@ describe("app settings", () => {
   const { sim } = simulateAlertcap();
   const settings = appSettingsOf(sim);
 
-  it("cover every setting of README.md's configuration table, except those never set in Azure", () => {
+  it("cover every setting of docs/configuration.md's table, except those never set in Azure", () => {
     const documented = readmeSettings();
     expect(documented.length).toBeGreaterThan(15);
     expect(documented.filter((s) => !NEVER_IN_AZURE.includes(s) && !(s in settings))).toEqual([]);
