@@ -13,7 +13,7 @@ export interface AzureCloud {
   storageSuffix: string;
 }
 
-// The names are those of `az cloud list` and Connect-AzAccount -Environment. Endpoints: `az cloud show`.
+// Endpoints as `az cloud show` lists them. The names are the Azure SDKs' (go-autorest's AZURE_ENVIRONMENT values).
 const CLOUDS = {
   AzurePublicCloud: { armEndpoint: "https://management.azure.com", storageSuffix: "core.windows.net" },
   AzureUSGovernment: { armEndpoint: "https://management.usgovcloudapi.net", storageSuffix: "core.usgovcloudapi.net" },
@@ -28,7 +28,9 @@ export const STORAGE_TOKEN_SCOPE = "https://storage.azure.com/.default";
 /** The cloud ALERTCAP_CLOUD names; throws a one-line error for a name that is not one. */
 export function azureCloud(): AzureCloud {
   const configured = process.env.ALERTCAP_CLOUD?.trim() || "AzurePublicCloud";
-  const name = Object.keys(CLOUDS).find((known) => known.toLowerCase() === configured.toLowerCase()) as CloudName | undefined;
+  // AzureCloud is the public cloud's name in the Azure CLI, PowerShell and Bicep's environment().name.
+  const wanted = configured.toLowerCase() === "azurecloud" ? "AzurePublicCloud" : configured;
+  const name = Object.keys(CLOUDS).find((known) => known.toLowerCase() === wanted.toLowerCase()) as CloudName | undefined;
   if (!name) {
     throw new Error(`ALERTCAP_CLOUD is "${configured.slice(0, 100)}", which is not a cloud alertcap knows: use ${Object.keys(CLOUDS).join(", ")}.`);
   }

@@ -39,6 +39,8 @@ afterAll(async () => {
 const CLOUDS = [
   { cloud: undefined, arm: "management.azure.com" },
   { cloud: "AzurePublicCloud", arm: "management.azure.com" },
+  // Bicep's environment().name and the Azure CLI's name for the public cloud, so infra can pass it through.
+  { cloud: "AzureCloud", arm: "management.azure.com" },
   { cloud: "AzureUSGovernment", arm: "management.usgovcloudapi.net" },
   { cloud: "AzureChinaCloud", arm: "management.chinacloudapi.cn" },
 ];
