@@ -36,7 +36,8 @@ async function analyseInstances(storagePath: string, files: CaptureFile[]): Prom
   const { merged, instances } = await analyzeInstances(
     files.map((file) => ({ instance: file.instance ?? file.blobName, open: () => openListedCaptureFile(storagePath, file) })),
   );
-  const figures: InstanceFigures[] = instances.map(instanceFigures);
+  // Each line also names its blob, for whoever wants to open one instance's file.
+  const figures: Array<InstanceFigures & { file: string }> = instances.map((analysis, i) => ({ ...instanceFigures(analysis), file: files[i]!.blobName }));
   const perInstance = instanceFindings(figures);
   if (!merged) return { summary: { instances: figures }, findings: [...perInstance, "No instance's capture file could be analysed."], reportPath: null };
   const folder = new URL(storagePath).pathname.replace(/\/+$/, "").split("/").at(-1) ?? "capture";

@@ -5,10 +5,12 @@
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { Readable } from "node:stream";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyseCaptureFile } from "../activities/analyseCapture.js";
 import { captureFileProperties } from "../azure/captureFiles.js";
+import { analyzeCapture } from "../domain/pcap/analyzeCapture.js";
 import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
 import { SAMPLE_STORAGE_ID } from "../local/stack.js";
 
@@ -45,6 +47,7 @@ const upload = (blobName: string, bytes: Buffer) => container.getBlockBlobClient
 
 interface InstanceLine {
   instance: string;
+  file: string;
   packets: number;
   tcp: number;
   error: string | null;
@@ -75,6 +78,9 @@ describe("a scale-set capture (a folder of one file per instance)", () => {
       { instance: "2", packets: 43, tcp: 41, error: null },
       { instance: "3", packets: 600, tcp: 582, error: null },
     ]);
+    // Each instance's line is what analysing its file alone gives.
+    const alone = await analyzeCapture(Readable.from([VLAN]));
+    expect(summary.instances[3]).toMatchObject({ file: `${folder}/vmss-api_3.cap`, bytes: alone.bytes, tcpSyn: alone.tcpSyn, tcpRst: alone.tcpRst });
     expect(output.findings[0]).toBe("Scale-set capture: 4 instance files (0, 1, 2, 3), analysed one by one and together.");
     expect(output.findings[1]).toBe("Instance 3 differs: 600 packets, against a median of 43 on the others.");
     expect(output.findings.filter((f) => f.startsWith("Instance "))).toHaveLength(1);
