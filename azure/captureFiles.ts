@@ -166,13 +166,7 @@ async function download(blob: BlobClient, shown: string): Promise<Readable> {
   return response.readableStreamBody as Readable;
 }
 
-/** Streams the file: never the whole capture in memory. */
-export async function openCaptureFile(storagePath: string): Promise<Readable> {
-  const { container, path } = checkStoragePath(storagePath);
-  return download(container.getBlobClient(path), storagePath);
-}
-
-/** Streams one of the files listCaptureFiles found under storagePath. */
+/** Streams one of the files listCaptureFiles found at storagePath: never the whole capture in memory. */
 export async function openListedCaptureFile(storagePath: string, file: CaptureFile): Promise<Readable> {
   const { container, path } = checkStoragePath(storagePath);
   if (file.blobName !== path && !file.blobName.startsWith(`${path}/`)) throw new StoragePathRefusedError(`${file.blobName} is not under ${path}.`);
