@@ -1,11 +1,12 @@
 // ARM clients, one pair per subscription, built once and shared by all activities of this worker. The SDKs retry
 // throttling (429, honouring Retry-After) and transient 5xx themselves; the orchestrator's retry policy sits on top.
-// The Monitor client (alert rules, action groups: `alertcap setup-alert`) is built the same way, on demand.
+// The Monitor client (alert rules, action groups: `alertcap setup-alert`) is built the same way, on demand. Every
+// client gets the cloud's endpoint and token scope (ALERTCAP_CLOUD): the SDKs would ask for the public cloud's scope.
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { MonitorClient } from "@azure/arm-monitor";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { azureCredential } from "./credential.js";
-import { armEndpoint, armTlsAgent } from "./endpoints.js";
+import { armEndpoint, armTlsAgent, armTokenScope } from "./endpoints.js";
 
 export interface ArmClients {
   network: NetworkManagementClient;
@@ -33,10 +34,11 @@ function emulatorTlsPolicy(): PipelinePolicy[] {
   ];
 }
 
-/** The same endpoint, retries and emulator trust for every ARM client. */
-function clientOptions() {
+/** The same endpoint, token scope, retries and emulator trust for every ARM client. */
+function clientOptions(): ClientOptions {
   return {
     endpoint: armEndpoint(),
+    credentials: { scopes: [armTokenScope()] },
     retryOptions: { maxRetries: 4, retryDelayInMs: 1000, maxRetryDelayInMs: 30_000 },
     additionalPolicies: emulatorTlsPolicy().map((policy) => ({ policy, position: "perCall" as const })),
   };

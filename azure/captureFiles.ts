@@ -1,10 +1,21 @@
-// Capture files in Blob storage. Network Watcher reports a file by its blob URL (storageLocation.storagePath); we
-// read it with the managed identity (Storage Blob Data Reader on the capture account), or, on the local stack,
-// through the Azurite connection string with the same container and blob path.
-import { BlobClient, BlobServiceClient } from "@azure/storage-blob";
+// Capture files in Blob storage. Network Watcher reports where it writes by a blob URL (storageLocation.storagePath):
+// a VM capture's one `.cap`, or, for a scale set, a folder holding one `.cap` per instance. We read them with the
+// managed identity (a Storage Blob Data role on the capture account), or, on the local stack, through the Azurite
+// connection string with the same container and blob path.
+//
+// storagePath comes from ARM, and whoever may create packet captures can make one with any storagePath, so it is not
+// trusted: a path is read only when it lies in the `network-watcher-logs` container of a capture account alertcap is
+// configured with (ALERTCAP_CAPTURE_STORAGE_ID), at that account's blob endpoint in the configured cloud (or the
+// Azurite endpoint of the local stack). Anything else is refused before any request, so the identity's storage token
+// never goes anywhere else.
+import { BlobClient, BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import type { Readable } from "node:stream";
+import { captureStorageAccountNames } from "../config/appSettings.js";
 import { azureCredential } from "./credential.js";
-import { captureBlobConnectionString } from "./endpoints.js";
+import { blobEndpointOf, captureBlobConnectionString, STORAGE_TOKEN_SCOPE } from "./endpoints.js";
+
+/** Network Watcher's container, in every account and cloud. */
+export const CAPTURE_CONTAINER = "network-watcher-logs";
 
 interface BlobLocation {
   container: string;
@@ -22,41 +33,156 @@ export function parseStoragePath(storagePath: string): BlobLocation {
   return { container, blobName: blob.join("/") };
 }
 
-function blobClient(storagePath: string, suffix = ""): BlobClient {
-  const connection = captureBlobConnectionString();
-  if (connection) {
-    const { container, blobName } = parseStoragePath(storagePath);
-    return BlobServiceClient.fromConnectionString(connection).getContainerClient(container).getBlobClient(`${blobName}${suffix}`);
-  }
-  const url = new URL(storagePath);
-  url.search = "";
-  url.pathname += suffix;
-  return new BlobClient(url.href, azureCredential());
+/** A storagePath alertcap will not read, and why. Not worth retrying: the path will not change. */
+export class StoragePathRefusedError extends Error {
+  override readonly name = "StoragePathRefusedError";
 }
 
-/** The file's size, or null while it is not there yet (Network Watcher uploads it after the session ends). */
-export async function captureFileProperties(storagePath: string): Promise<{ sizeBytes: number } | null> {
+/** Where a checked storagePath points: the capture container of a configured account, and the blob path in it. */
+interface CaptureLocation {
+  container: ContainerClient;
+  /** Blob name (or folder prefix, without a trailing slash) inside the container. */
+  path: string;
+}
+
+/** The blob endpoints captures may come from, each with the container client that reads there. */
+function allowedEndpoints(): Array<{ base: URL; container: () => ContainerClient }> {
+  const connection = captureBlobConnectionString();
+  const local = connection ? BlobServiceClient.fromConnectionString(connection) : undefined;
+  // Locally every account maps onto the Azurite account of the connection string (as the emulator writes them).
+  const reader = (endpoint: string) => () =>
+    local ? local.getContainerClient(CAPTURE_CONTAINER) : new ContainerClient(`${endpoint}/${CAPTURE_CONTAINER}`, azureCredential(), { audience: STORAGE_TOKEN_SCOPE });
+  const endpoints = captureStorageAccountNames().map((account) => ({ base: new URL(blobEndpointOf(account)), container: reader(blobEndpointOf(account)) }));
+  if (local) endpoints.push({ base: new URL(local.url), container: () => local.getContainerClient(CAPTURE_CONTAINER) });
+  return endpoints;
+}
+
+/** The base's path as segments (Azurite's `/{account}`; empty for a cloud account). */
+const segmentsOf = (pathname: string): string[] => pathname.split("/").filter(Boolean);
+
+/**
+ * Checks storagePath against the configured capture accounts: same scheme, host and port as one of their blob
+ * endpoints, in its `network-watcher-logs` container, no credentials or dot segments. Throws
+ * StoragePathRefusedError, having sent nothing, when it is not.
+ */
+export function checkStoragePath(storagePath: string): CaptureLocation {
+  let url: URL;
   try {
-    const properties = await blobClient(storagePath).getProperties();
-    return { sizeBytes: properties.contentLength ?? 0 };
+    url = new URL(storagePath);
+  } catch {
+    throw new StoragePathRefusedError(`The capture's storagePath is not a URL ("${storagePath.slice(0, 200)}"), so alertcap does not read it.`);
+  }
+  const shown = `${url.origin}${url.pathname}`.slice(0, 300);
+  const endpoints = allowedEndpoints();
+  const endpoint = endpoints.find((e) => e.base.protocol === url.protocol && e.base.host === url.host);
+  if (!endpoint || url.username || url.password) {
+    throw new StoragePathRefusedError(
+      `The capture's storagePath ${shown} is not in a capture storage account alertcap is configured with (${endpoints.map((e) => e.base.origin).join(", ") || "none"}; ALERTCAP_CAPTURE_STORAGE_ID), so alertcap does not read it.`,
+    );
+  }
+  const base = segmentsOf(endpoint.base.pathname);
+  let segments: string[];
+  try {
+    segments = segmentsOf(url.pathname).map(decodeURIComponent);
+  } catch {
+    throw new StoragePathRefusedError(`The capture's storagePath ${shown} is not a well-formed blob URL, so alertcap does not read it.`);
+  }
+  const [container, ...rest] = segments.slice(base.length);
+  // Split again after decoding: an escaped `%2F..%2F` would otherwise climb out of the container.
+  const blob = rest.join("/").split("/");
+  const inside =
+    base.every((segment, i) => segments[i] === segment) &&
+    container === CAPTURE_CONTAINER &&
+    rest.length > 0 &&
+    blob.every((part) => part !== "" && part !== "." && part !== "..");
+  if (!inside) {
+    throw new StoragePathRefusedError(`The capture's storagePath ${shown} is not in the ${CAPTURE_CONTAINER} container Network Watcher writes to, so alertcap does not read it.`);
+  }
+  return { container: endpoint.container(), path: blob.join("/") };
+}
+
+/** One capture file: a VM's only file (instance null), or one scale-set instance's file under the capture's folder. */
+export interface CaptureFile {
+  /** Blob name inside the container. */
+  blobName: string;
+  /** The scale-set instance it holds (its ID when the name shows one), null for a VM capture's single file. */
+  instance: string | null;
+  sizeBytes: number;
+}
+
+/** `{vmss}_{id}.cap` and `…/{id}/….cap` name the instance ID; otherwise the file's own name (without .cap) stands for it. */
+function instanceOf(relativeName: string): string {
+  const withoutExtension = relativeName.replace(/\.cap$/i, "");
+  const numbered = /_(\d+)$/.exec(withoutExtension)?.[1] ?? withoutExtension.split("/").find((part) => /^\d+$/.test(part));
+  return numbered ?? withoutExtension;
+}
+
+const isNotFound = (error: unknown): boolean => (error as { statusCode?: number }).statusCode === 404;
+
+async function blobSize(blob: BlobClient): Promise<number | null> {
+  try {
+    return (await blob.getProperties()).contentLength ?? 0;
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return null;
+    if (isNotFound(error)) return null;
     throw error;
   }
 }
 
-/** Streams the file: never the whole capture in memory. */
-export async function openCaptureFile(storagePath: string): Promise<Readable> {
-  const download = await blobClient(storagePath).download();
-  if (!download.readableStreamBody) throw new Error(`Blob storage returned no content for ${storagePath}.`);
-  return download.readableStreamBody as Readable;
+/** The `.cap` files under a folder, in name order. */
+async function folderFiles(container: ContainerClient, folder: string): Promise<CaptureFile[]> {
+  const files: CaptureFile[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix: `${folder}/` })) {
+    if (!/\.cap$/i.test(blob.name)) continue;
+    files.push({ blobName: blob.name, instance: instanceOf(blob.name.slice(folder.length + 1)), sizeBytes: blob.properties.contentLength ?? 0 });
+  }
+  return files.sort((a, b) => a.blobName.localeCompare(b.blobName, "en", { numeric: true }));
 }
 
-/** Writes a report next to the capture (`<capture>.report.html`) and answers its URL, in the capture's own terms. */
+/**
+ * The capture's files as they are now: `[]` while nothing is there yet (Network Watcher uploads after the session
+ * ends). A path ending in `.cap` is one file; any other path is a folder of instance files (a scale set's, or a
+ * client-given folder), and a blob of that very name counts as the one file when the folder is empty.
+ */
+export async function listCaptureFiles(storagePath: string): Promise<CaptureFile[]> {
+  const { container, path } = checkStoragePath(storagePath);
+  if (!/\.cap$/i.test(path)) {
+    const files = await folderFiles(container, path);
+    if (files.length > 0) return files;
+  }
+  const size = await blobSize(container.getBlobClient(path));
+  return size === null ? [] : [{ blobName: path, instance: null, sizeBytes: size }];
+}
+
+/** The capture's size (all instance files together for a scale set), or null while it is not there yet. */
+export async function captureFileProperties(storagePath: string): Promise<{ sizeBytes: number; files: number } | null> {
+  const files = await listCaptureFiles(storagePath);
+  if (files.length === 0) return null;
+  return { sizeBytes: files.reduce((sum, f) => sum + f.sizeBytes, 0), files: files.length };
+}
+
+async function download(blob: BlobClient, shown: string): Promise<Readable> {
+  const response = await blob.download();
+  if (!response.readableStreamBody) throw new Error(`Blob storage returned no content for ${shown}.`);
+  return response.readableStreamBody as Readable;
+}
+
+/** Streams one of the files listCaptureFiles found at storagePath: never the whole capture in memory. */
+export async function openListedCaptureFile(storagePath: string, file: CaptureFile): Promise<Readable> {
+  const { container, path } = checkStoragePath(storagePath);
+  if (file.blobName !== path && !file.blobName.startsWith(`${path}/`)) throw new StoragePathRefusedError(`${file.blobName} is not under ${path}.`);
+  return download(container.getBlobClient(file.blobName), file.blobName);
+}
+
+/**
+ * Writes a report next to the capture (`<capture>.report.html`; beside a scale set's folder, not in it) and answers
+ * its URL, in the capture's own terms.
+ */
 export async function writeReportBeside(storagePath: string, html: string): Promise<string> {
-  const client = blobClient(storagePath, ".report.html").getBlockBlobClient();
+  const { container, path } = checkStoragePath(storagePath);
+  const client = container.getBlockBlobClient(`${path}.report.html`);
   await client.upload(html, Buffer.byteLength(html), { blobHTTPHeaders: { blobContentType: "text/html; charset=utf-8" } });
   const url = new URL(storagePath);
   url.search = "";
-  return `${url.href}.report.html`;
+  url.hash = "";
+  return `${url.href.replace(/\/+$/, "")}.report.html`;
 }

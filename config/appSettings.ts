@@ -1,6 +1,7 @@
 // The app settings the HTTP functions need, read from the environment once per worker (a restart picks up
 // changes, as with every Functions app setting).
 import { parseAllowedScopes } from "../domain/alerts/scopes.js";
+import { cloudSettingError } from "../azure/endpoints.js";
 import { type CaptureSettings, parseCaptureSettings } from "../domain/capture/settings.js";
 
 export interface ScopePolicy {
@@ -41,12 +42,30 @@ export function allowedScopes(): ScopePolicy {
 
 let captureSettings: { settings: CaptureSettings } | { error: string } | undefined;
 
+/** Capture settings, or the sentence saying what is misconfigured (ALERTCAP_CLOUD included: no capture without it). */
 export function captureSettingsOrError(): { settings: CaptureSettings } | { error: string } {
   if (!captureSettings) {
     const parsed = parseCaptureSettings(process.env);
-    captureSettings = parsed.ok ? { settings: parsed.settings } : { error: `alertcap is not configured correctly: ${parsed.errors.join("; ")}` };
+    const errors = [...(parsed.ok ? [] : parsed.errors), ...configurationProblems()];
+    captureSettings = parsed.ok && errors.length === 0 ? { settings: parsed.settings } : { error: `alertcap is not configured correctly: ${errors.join("; ")}` };
   }
   return captureSettings;
+}
+
+/** Settings wrong enough that alertcap should say so at start-up, one line each. */
+export function configurationProblems(): string[] {
+  const cloud = cloudSettingError();
+  return cloud ? [cloud] : [];
+}
+
+/**
+ * Names of the storage accounts in ALERTCAP_CAPTURE_STORAGE_ID, read now (activities re-read the app settings rather
+ * than trust what reaches them through ARM or durable state). Empty when the setting is missing or malformed.
+ */
+export function captureStorageAccountNames(): string[] {
+  const parsed = parseCaptureSettings(process.env);
+  if (!parsed.ok) return [];
+  return [...new Set(parsed.settings.storageAccounts.map((account) => account.id.split("/").at(-1)!.toLowerCase()))];
 }
 
 /** Largest webhook body accepted (ALERTCAP_MAX_ALERT_BYTES): Azure caps common-schema alerts at 256 KB. */

@@ -6,7 +6,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
 import { aadAuthEnabled, checkActionGroupToken } from "../auth/actionGroupToken.js";
-import { allowedScopes, captureSettingsOrError, maxAlertBytes } from "../config/appSettings.js";
+import { allowedScopes, captureSettingsOrError, configurationProblems, maxAlertBytes } from "../config/appSettings.js";
 import type { CaptureTarget } from "../domain/alerts/armId.js";
 import { type AlertDecision, decideAlertText } from "../domain/alerts/decide.js";
 import { eventLine } from "../domain/telemetry/events.js";
@@ -175,6 +175,7 @@ app.http("alerts", {
 });
 
 app.hook.appStart(() => {
+  for (const problem of configurationProblems()) console.error(`alertcap: ${problem} No capture starts until it is fixed.`);
   const policy = allowedScopes();
   if (policy.refuseAll) console.warn(`alertcap: ${policy.notice}`);
   else console.log(`alertcap: ${policy.notice}`);
