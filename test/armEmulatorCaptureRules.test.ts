@@ -59,17 +59,23 @@ function waitForSession(name: string, wanted: string[]): Promise<void> {
 }
 
 describe("wire shapes of the long-running operations", () => {
-  it("create: 201 + Updating + Azure-AsyncOperation only, then Succeeded", async () => {
+  it("create: 201 + Updating + etag + type, Azure-AsyncOperation and Retry-After (no Location), then Succeeded", async () => {
     const created = await capture("wire-1", validBody(undefined, { timeLimitInSeconds: 18000 }));
     expect(created.status).toBe(201);
     expect(created.headers["azure-asyncoperation"]).toMatch(
       new RegExp(`^${emulator.url}/subscriptions/${SUB}/providers/Microsoft\\.Network/locations/westus2/operations/[0-9a-f-]{36}\\?api-version=2026-01-01$`),
     );
     expect(created.headers["location"]).toBeUndefined();
-    expect(created.headers["retry-after"]).toBeUndefined();
+    // 10 s (R3) at speed 50 is 0.2 s: 0 in whole seconds, so the client polls at its own interval.
+    expect(created.headers["retry-after"]).toBe("0");
     const body = created.json as { name: string; id: string; etag?: string; properties: Record<string, unknown> };
-    expect(body).toMatchObject({ name: "wire-1", id: `${WATCHER_PATH}/packetCaptures/wire-1`, properties: { provisioningState: "Updating" } });
-    expect(body.etag).toBeUndefined();
+    expect(body).toMatchObject({
+      name: "wire-1",
+      id: `${WATCHER_PATH}/packetCaptures/wire-1`,
+      type: "Microsoft.Network/networkWatchers/packetCaptures",
+      properties: { provisioningState: "Updating" },
+    });
+    expect(body.etag).toMatch(/^W\/"/);
     const polls = await pollRaw(String(created.headers["azure-asyncoperation"]), (r) => (r.json as { status: string }).status !== "InProgress");
     expect(polls.at(0)?.json).toEqual({ status: "InProgress" });
     expect(polls.at(-1)?.json).toEqual({ status: "Succeeded" });

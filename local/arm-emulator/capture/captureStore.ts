@@ -133,8 +133,10 @@ export interface ShapeOptions {
   undocumentedFields: boolean;
 }
 
-/** PacketCaptureResult. The create response carries no etag (as in the official example); GET and List do. */
-export function captureResource(record: CaptureRecord, options: ShapeOptions, withEtag = true): Record<string, unknown> {
+export const PACKET_CAPTURE_TYPE = "Microsoft.Network/networkWatchers/packetCaptures";
+
+/** PacketCaptureResult as every recorded answer has it (create 201, GET, List): name, id, etag, properties, type. */
+export function captureResource(record: CaptureRecord, options: ShapeOptions): Record<string, unknown> {
   const storageLocation = { ...(record.echoed["storageLocation"] as Record<string, unknown>), storagePath: record.storagePath };
   const properties: Record<string, unknown> = {
     provisioningState: record.provisioningState,
@@ -146,12 +148,7 @@ export function captureResource(record: CaptureRecord, options: ShapeOptions, wi
     if (fileName) properties["storagePathFileName"] = fileName;
     if (record.lastQueryOperationId) properties["queryPacketCaptureLastOperationId"] = record.lastQueryOperationId;
   }
-  return {
-    name: record.name,
-    id: record.id,
-    ...(withEtag && { etag: record.watcher.etag }),
-    properties,
-  };
+  return { name: record.name, id: record.id, etag: record.watcher.etag, properties, type: PACKET_CAPTURE_TYPE };
 }
 
 /** PacketCaptureQueryStatusResult. */

@@ -204,7 +204,7 @@ export class CaptureSessions {
     }
     if (plan.failure && plan.failure.afterSeconds === 0) {
       runtime.ending = true;
-      this.fail(runtime, plan.failure.captureStatus, plan.failure.errors);
+      this.fail(runtime, plan.failure.captureStatus, injectedErrors(plan));
       return;
     }
     record.capturedInstances = health.capturable;
@@ -250,7 +250,7 @@ export class CaptureSessions {
     } catch (error) {
       this.settings.log(`arm-emulator: capture ${record.name} could not record: ${(error as Error).message}`);
       runtime.ending = true;
-      this.fail(runtime, "Error", ["CaptureFailed"]);
+      this.fail(runtime, this.settings.failedSession.status, [this.couldNotRun(plan.target.id, "CaptureFailed")]);
       return false;
     }
     record.file.segments.push(segment);
@@ -315,7 +315,7 @@ export class CaptureSessions {
         break;
       case "fault":
         markEnded(record, plan.failure?.captureStatus ?? "Error", undefined);
-        record.session.errors = [...(plan.failure?.errors ?? ["CaptureFailed"])];
+        record.session.errors = injectedErrors(plan);
         break;
     }
     record.file.pending = cause !== "fault";
@@ -402,6 +402,11 @@ export class CaptureSessions {
     }));
   }
 
+  /** A session that could not run: the recorded free text, or the given spec enum value in `enum` style. */
+  private couldNotRun(targetId: string, enumValue: string): string {
+    return this.settings.failedSession.errors === "enum" ? enumValue : notRunning(targetId);
+  }
+
   /** Which targeted machines can run the agent now, and problems (free text or enum) for the others. */
   private targetHealth(plan: CapturePlan): { capturable: string[]; problems: string[] } {
     const enumStyle = this.settings.failedSession.errors === "enum";
@@ -409,7 +414,7 @@ export class CaptureSessions {
     if (target.kind === "vm") {
       const vm = this.settings.model.virtualMachineById(target.id);
       if (!vm || vm.powerState !== "running") {
-        return { capturable: [], problems: [enumStyle ? "AgentStopped" : `${target.id} does not exist or is in stopped state.`] };
+        return { capturable: [], problems: [enumStyle ? "AgentStopped" : notRunning(target.id)] };
       }
       if (!workingAgentExtension(vm.extensions)) {
         return { capturable: [], problems: [enumStyle ? "AgentStopped" : agentMissing(vm.id)] };
@@ -429,7 +434,7 @@ export class CaptureSessions {
     for (const instanceId of wanted) {
       const instance = scaleSet.instances.get(instanceId.toLowerCase());
       if (instance && instance.powerState === "running") capturable.push(instance.instanceId);
-      else problems.push(enumStyle ? "AgentStopped" : `${scaleSet.id}/virtualMachines/${instanceId} does not exist or is in stopped state.`);
+      else problems.push(enumStyle ? "AgentStopped" : notRunning(`${scaleSet.id}/virtualMachines/${instanceId}`));
     }
     return { capturable, problems };
   }
@@ -449,6 +454,16 @@ function markEnded(record: CaptureRecord, status: PcStatus, stopReason: string |
 
 function isActive(status: PcStatus): boolean {
   return status === "NotStarted" || status === "Running";
+}
+
+/** The recorded free text of a session that could not run on a machine (R3). */
+function notRunning(resourceId: string): string {
+  return `${resourceId} does not exist or is in stopped state.`;
+}
+
+/** An injected failure's errors; by default the recorded free text for the target. */
+function injectedErrors(plan: CapturePlan): string[] {
+  return [...(plan.failure?.errors ?? [notRunning(plan.target.id)])];
 }
 
 function agentMissing(resourceId: string): string {
