@@ -54,8 +54,19 @@ export function operationStatusHandlers(context: EmulatorContext) {
               ...ASYNC_NOTIFICATION,
             },
           };
-        case "Succeeded":
-          return operation.finalResult();
+        case "Succeeded": {
+          // The final answer still names its polling URLs: Location, plus Azure-AsyncOperation for operations that
+          // have one (stop's 200 `null` in R1 and R2; queryStatus's 200 in R2 and R3 only Location).
+          const result = operation.finalResult();
+          return {
+            ...result,
+            headers: {
+              ...(operation.kind !== "queryStatus" && { "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation) }),
+              Location: context.operations.locationUrl(operation),
+              ...ASYNC_NOTIFICATION,
+            },
+          };
+        }
         case "Failed":
           throw new ArmError(500, operation.error?.code ?? "InternalServerError", operation.error?.message ?? "An error occurred.");
       }

@@ -31,7 +31,7 @@ import { blobEndpointFor, CAPTURE_CONTAINER, defaultCaptureBlobName } from "../c
 import { ASYNC_NOTIFICATION, parseJsonBody, retryAfterHeader, type EmulatorContext } from "./context.js";
 
 export function packetCaptureHandlers(context: EmulatorContext) {
-  const shapeOptions = () => ({ undocumentedFields: context.behaviour.undocumentedFields });
+  const shapeOptions = (request: ArmRequest) => ({ undocumentedFields: context.behaviour.undocumentedFields, apiVersion: request.apiVersion });
 
   const watcherOf = (request: ArmRequest): NetworkWatcherState => {
     const name = param(request, "networkWatcherName");
@@ -133,7 +133,7 @@ export function packetCaptureHandlers(context: EmulatorContext) {
       });
       return {
         status: 201,
-        body: captureResource(record, shapeOptions()),
+        body: captureResource(record, shapeOptions(request)),
         headers: {
           "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation),
           ...retryAfterHeader(context),
@@ -144,13 +144,14 @@ export function packetCaptureHandlers(context: EmulatorContext) {
 
     get(request: ArmRequest): ArmResponse {
       const { record } = captureOf(request);
-      return { status: 200, body: captureResource(record, shapeOptions()) };
+      // GET answers the etag in a header too (R2, R3).
+      return { status: 200, body: captureResource(record, shapeOptions(request)), headers: { ETag: record.watcher.etag } };
     },
 
     /** Stopped captures stay listed until deleted (R3 lists year-old captures). */
     list(request: ArmRequest): ArmResponse {
       const watcher = watcherOf(request);
-      const value = context.captures.underWatcher(watcher).map((record) => captureResource(record, shapeOptions()));
+      const value = context.captures.underWatcher(watcher).map((record) => captureResource(record, shapeOptions(request)));
       return { status: 200, body: { value } };
     },
 
