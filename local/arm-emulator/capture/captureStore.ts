@@ -18,8 +18,13 @@ export interface StoredBlob {
 export interface CaptureFileState {
   /** The recording on this machine (what the VM would upload); the first segment, into which others are merged. */
   localPath?: string;
-  /** Recording segments in order: one, or more when an emulator restart interrupted the session. */
+  /**
+   * Recording segments in order: one, or more when an emulator restart interrupted the session (for a scale set,
+   * every instance's segments).
+   */
   segments: string[];
+  /** A scale set's segments per captured instance: Network Watcher writes one file per instance. */
+  instanceSegments?: Record<string, string[]>;
   /** Process recording the current segment (to clean up an orphan after a crash). */
   recorderPid?: number;
   bytes?: number;
