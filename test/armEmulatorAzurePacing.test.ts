@@ -22,6 +22,11 @@ const STORAGE = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft
 const capturePath = (name: string, apiVersion = "2026-01-01") => `${WATCHER_PATH}/packetCaptures/${name}?api-version=${apiVersion}`;
 
 type Properties = Record<string, unknown>;
+
+/** PUT of a capture (by default on vm-web-1, stored in the sample account), as raw HTTP to read every header. */
+function putCapture(emulator: ArmEmulator, name: string, properties: Properties = { target: vm("vm-web-1"), storageLocation: { storageId: STORAGE } }) {
+  return rawArmRequest(emulator, { method: "PUT", path: capturePath(name), body: { properties } });
+}
 const propertiesOf = (response: RawArmResponse) => (response.json as { properties: Properties }).properties;
 
 describe("at the real service's pace (speed 1)", () => {
@@ -34,11 +39,7 @@ describe("at the real service's pace (speed 1)", () => {
   });
 
   it("answers every long-running request with Retry-After: 10, and the pending Location with null, both URLs and Retry-After", async () => {
-    const created = await rawArmRequest(emulator, {
-      method: "PUT",
-      path: capturePath("paced"),
-      body: { properties: { target: vm("vm-web-1"), storageLocation: { storageId: STORAGE } } },
-    });
+    const created = await putCapture(emulator, "paced");
     expect(created.status).toBe(201);
     expect(created.headers["retry-after"]).toBe("10");
     expect(created.headers["azure-asyncoperation"]).toBeDefined();
@@ -107,11 +108,7 @@ describe("capture bodies and requests as recorded", () => {
   });
 
   it("gives the create 201 an etag and every capture its type; fills in targetType and scope", async () => {
-    const created = await rawArmRequest(emulator, {
-      method: "PUT",
-      path: capturePath("shaped"),
-      body: { properties: { target: vm("vm-web-1"), storageLocation: { storageId: STORAGE } } },
-    });
+    const created = await putCapture(emulator, "shaped");
     expect(created.status).toBe(201);
     const body = created.json as Properties;
     expect(body["type"]).toBe("Microsoft.Network/networkWatchers/packetCaptures");
@@ -123,20 +120,12 @@ describe("capture bodies and requests as recorded", () => {
     const listed = await rawArmRequest(emulator, { path: `${WATCHER_PATH}/packetCaptures?api-version=2026-01-01` });
     for (const item of (listed.json as { value: Properties[] }).value) expect(item["type"]).toBe("Microsoft.Network/networkWatchers/packetCaptures");
 
-    const scaleSet = await rawArmRequest(emulator, {
-      method: "PUT",
-      path: capturePath("shaped-vmss"),
-      body: { properties: { target: VMSS, storageLocation: { storageId: STORAGE } } },
-    });
+    const scaleSet = await putCapture(emulator, "shaped-vmss", { target: VMSS, storageLocation: { storageId: STORAGE } });
     expect(propertiesOf(scaleSet)).toMatchObject({ targetType: "AzureVMSS", scope: { include: [], exclude: [] } });
   });
 
   it("accepts a backslashed relative filePath on a Linux VM, as the service did (R1)", async () => {
-    const created = await rawArmRequest(emulator, {
-      method: "PUT",
-      path: capturePath("backslashed"),
-      body: { properties: { target: vm("vm-web-1"), targetType: "AzureVM", storageLocation: { filePath: "capture\\capture.cap" } } },
-    });
+    const created = await putCapture(emulator, "backslashed", { target: vm("vm-web-1"), targetType: "AzureVM", storageLocation: { filePath: "capture\\capture.cap" } });
     expect(created.status).toBe(201);
     expect(propertiesOf(created)["storageLocation"]).toMatchObject({ storagePath: "", filePath: "capture\\capture.cap" });
   });
@@ -155,11 +144,7 @@ describe("capture bodies and requests as recorded", () => {
   });
 
   it("ends an injected session failure Stopped with the recorded free text by default", async () => {
-    const created = await rawArmRequest(emulator, {
-      method: "PUT",
-      path: capturePath("fails"),
-      body: { properties: { target: vm("vm-web-1"), storageLocation: { storageId: STORAGE } } },
-    });
+    const created = await putCapture(emulator, "fails");
     expect(created.status).toBe(201);
     expect(emulator.firedFaults().map((fault) => fault.kind)).toEqual(["captureError"]);
     await until(() => emulator.capture("fails")?.packetCaptureStatus !== "NotStarted", "the session to end");
