@@ -8,6 +8,8 @@ export interface LocalStackOptions {
   dataDir: string;
   /** The Functions host's port (default 7071; 0 picks a free one). */
   port?: number;
+  /** The ARM emulator's port (`ALERTCAP_ARM_PORT`; default 0: a free one, printed). */
+  armPort?: number;
   inventoryPath?: string;
   faults?: string;
   /** Emulated Network Watcher runs this many times faster than the real service. */
@@ -56,6 +58,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dataDir,
       inventoryPath: options.inventoryPath ?? SAMPLE_INVENTORY,
       blobConnectionString,
+      ...(options.armPort ? { port: options.armPort } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.emulatorSpeed ? { speed: options.emulatorSpeed } : {}),
       ...(options.packetSource ? { packetSource: options.packetSource } : {}),

@@ -4,9 +4,18 @@ import { resolve } from "node:path";
 import { SAMPLE_INVENTORY, startLocalStack } from "./stack.js";
 
 const dataDir = resolve(process.env.ALERTCAP_DATA_DIR ?? ".alertcap");
+
+function armPortFromEnv(value: string | undefined): number {
+  const port = Number(value || "0");
+  if (Number.isInteger(port) && port >= 0 && port <= 65535) return port;
+  console.error(`ALERTCAP_ARM_PORT must be an integer from 0 to 65535, got '${value}'`);
+  process.exit(2);
+}
 const stack = await startLocalStack({
   dataDir,
   port: Number(process.env.PORT ?? "7071"),
+  // The contract's fixed emulator port for curl, the Azure CLI and SDK scripts (a free one when unset).
+  armPort: armPortFromEnv(process.env.ALERTCAP_ARM_PORT),
   inventoryPath: process.env.ALERTCAP_EMULATOR_INVENTORY ?? SAMPLE_INVENTORY,
   ...(process.env.ALERTCAP_EMULATOR_FAULTS ? { faults: process.env.ALERTCAP_EMULATOR_FAULTS } : {}),
   ...(process.env.ALERTCAP_FUNCTION_KEY ? { functionKey: process.env.ALERTCAP_FUNCTION_KEY } : {}),

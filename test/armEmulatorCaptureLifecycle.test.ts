@@ -3,7 +3,7 @@
 // → delete, which keeps the file.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, connect, type Server } from "node:net";
@@ -229,23 +229,28 @@ describe("capture lifecycle", () => {
     expect(emulator.capture("lifecycle-bytes")?.file.byteLimitReached).toBe(true);
   });
 
-  it("captures a scale set: one file per running instance, free-text errors for the others", async () => {
+  it("captures a scale set: its own file per running instance under the storagePath folder, free-text errors for the others", async () => {
     await network.packetCaptures.create(
       RG,
       NW,
       "lifecycle-vmss",
-      { target: VMSS, targetType: "AzureVMSS", scope: { include: ["0", "2"] }, timeLimitInSeconds: 40, storageLocation: { storageId: STORAGE } },
+      { target: VMSS, targetType: "AzureVMSS", scope: { include: ["0", "1", "2"] }, timeLimitInSeconds: 100, storageLocation: { storageId: STORAGE } },
       { updateIntervalInMs: 20 },
     );
     const running = await waitForStatus("lifecycle-vmss", ["Running"]);
     expect(running.packetCaptureError).toEqual([`${VMSS}/virtualMachines/2 does not exist or is in stopped state.`]);
     const stopped = await waitForStatus("lifecycle-vmss", ["Stopped"]);
-    expect(stopped.stopReason).toBe("1 VM Instance(s) stopped due to TimeExceeded Reasons. ");
+    expect(stopped.stopReason).toBe("2 VM Instance(s) stopped due to TimeExceeded Reasons. ");
     const snapshot = emulator.capture("lifecycle-vmss");
     const stored = await emulator.whenCaptureFileStored(snapshot?.id ?? "");
     const folder = new URL(snapshot?.storagePath ?? "").pathname.replace(/^\/network-watcher-logs\//, "");
     expect(folder).toMatch(/\/virtualmachinescalesets\/vmss-api\/\d{4}\/\d{2}\/\d{2}\/packetcapture_\d{2}_\d{2}_\d{2}_\d{3}$/);
-    expect(stored.blobs.map((blob) => blob.blobName)).toEqual([`${folder}/vmss-api_0.cap`]);
+    const leaf = folder.split("/").pop();
+    // `{folder}/{instance name}_{folder name}.cap` (kevoreilly/CAPEv2#2229), one recording per instance.
+    expect(stored.blobs.map((blob) => blob.blobName)).toEqual([`${folder}/vmss-api_0_${leaf}.cap`, `${folder}/vmss-api_1_${leaf}.cap`]);
+    for (const blob of stored.blobs) expect(readPcap(await download("network-watcher-logs", blob.blobName)).linkType).toBeDefined();
+    const files = readdirSync(join(emulator.dataDir, "arm-emulator", "captures")).filter((name) => name.startsWith("lifecycle-vmss-"));
+    expect(files.map((name) => name.replace(/-[0-9a-f]{8}\.cap$/, "")).sort()).toEqual(["lifecycle-vmss-0", "lifecycle-vmss-1"]);
   });
 
   it("keeps a filePath-only capture on the 'VM': empty storagePath, nothing uploaded", async () => {

@@ -132,7 +132,7 @@ describe("long-running operation faults", () => {
   });
 
   it("ends a session in Error with packetCaptureError after a while", async () => {
-    const emulator = await emulatorWith({ rules: [{ kind: "captureError", afterSeconds: 10, errors: ["CaptureFailed", "StorageFailed"] }] });
+    const emulator = await emulatorWith({ rules: [{ kind: "captureError", afterSeconds: 10, captureStatus: "Error", errors: ["CaptureFailed", "StorageFailed"] }] });
     const network = networkClient(emulator, SUB);
     await network.packetCaptures.create(RG, NW, "flaky", { ...CAPTURE, timeLimitInSeconds: 18000 }, { updateIntervalInMs: 20 });
     await waitForSession(emulator, "flaky", ["Running"]);

@@ -161,7 +161,7 @@ describe("seeded faults", () => {
     expect(injector.onRequest("NetworkWatchers_Get", "read", SUB).delayMs).toBe(250);
     expect(injector.lroFailure("PacketCaptures_Stop")).toEqual({ code: "InternalServerError", message: "An error occurred." });
     expect(injector.lroFailure("PacketCaptures_GetStatus")).toBeUndefined();
-    expect(injector.captureFailure("PacketCaptures_Create")).toEqual({ captureStatus: "Error", errors: ["StorageFailed"], afterSeconds: 5 });
+    expect(injector.captureFailure("PacketCaptures_Create")).toEqual({ captureStatus: "Stopped", errors: ["StorageFailed"], afterSeconds: 5 });
     expect(injector.fired().map((fault) => fault.kind)).toEqual(["throttle", "throttle", "delay", "lroFailure", "captureError"]);
   });
 

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { loadOrCreateCertificate } from "./certificate.js";
 import { FaultInjector, loadFaultPlan, parseFaultPlan, type FiredFault } from "./faults.js";
 import { startArmServer, type RequestLogEntry } from "./http/armServer.js";
+import { unsupportedApiVersion } from "./http/apiVersions.js";
 import { Router } from "./http/router.js";
 import { InventoryError, loadInventoryFile, parseInventory, type Inventory, type PowerState } from "./inventory.js";
 import { OperationStore } from "./operations.js";
@@ -36,6 +37,8 @@ export type { FiredFault } from "./faults.js";
 
 export const CERTIFICATE_FILE_NAME = "arm-emulator-cert.pem";
 const REQUEST_LOG_LIMIT = 20_000;
+/** `Retry-After` of Network Watcher's long-running answers (R3, 2023). */
+const DEFAULT_RETRY_AFTER_SECONDS = 10;
 
 /** A read-only copy of one capture's state, for tests. */
 export interface CaptureSnapshot {
@@ -156,7 +159,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     behaviour: {
       regionCaptureLimit: options.regionCaptureLimit ?? 10000,
       undocumentedFields: options.undocumentedFields ?? false,
-      lroRetryAfterSeconds: options.lroRetryAfterSeconds,
+      retryAfterSeconds: scheduler.retryAfterSeconds(options.lroRetryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS),
     },
   };
 
@@ -173,6 +176,14 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     router: new Router(emulatorRoutes(context)),
     scope: model,
     faults,
+    checkApiVersion: (path, apiVersion) =>
+      unsupportedApiVersion(path, apiVersion, {
+        locationOf: (resourcePath) => {
+          const watcherId = /^(.*\/providers\/Microsoft\.Network\/networkWatchers\/[^/]+)/i.exec(resourcePath)?.[1];
+          return watcherId === undefined ? undefined : model.watcherById(watcherId)?.location;
+        },
+        locations: () => [...new Set(model.allWatchers().map((watcher) => watcher.location))],
+      }),
     onRequestLogged: (entry) => {
       // A local stack polls for hours; keep the most recent answers only.
       if (requestLog.push(entry) > REQUEST_LOG_LIMIT) requestLog.splice(0, requestLog.length - REQUEST_LOG_LIMIT);
@@ -274,7 +285,8 @@ function addForeignCaptures(inventory: Inventory, model: ResourceModel, captures
       foreign: true,
       echoed: {
         target: declared.target,
-        ...(declared.targetType !== undefined && { targetType: declared.targetType }),
+        scope: { include: [], exclude: [] },
+        targetType: declared.targetType ?? (/\/virtualMachineScaleSets\/[^/]+$/i.test(declared.target) ? "AzureVMSS" : "AzureVM"),
         bytesToCapturePerPacket: declared.bytesToCapturePerPacket ?? 0,
         totalBytesPerSession: declared.totalBytesPerSession ?? DEFAULT_TOTAL_BYTES_PER_SESSION,
         timeLimitInSeconds: declared.timeLimitInSeconds ?? DEFAULT_TIME_LIMIT_SECONDS,

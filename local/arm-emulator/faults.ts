@@ -43,13 +43,17 @@ const faultRuleSchema = z.discriminatedUnion("kind", [
       .object({ code: z.string().min(1), message: z.string().min(1) })
       .default({ code: "InternalServerError", message: "An error occurred." }),
   }),
-  /** The capture is created fine, then its session ends with `packetCaptureStatus` Error (or Stopped) and errors. */
+  /**
+   * The capture is created fine, then its session ends with `packetCaptureStatus` Stopped (as recorded; or Error) and
+   * `packetCaptureError`: by default the recorded free text "{target} does not exist or is in stopped state.";
+   * spec enum values (`CaptureFailed`, …) when given.
+   */
   z.object({
     ...ruleBase,
     operation: operationPatternSchema.default("PacketCaptures_Create"),
     kind: z.literal("captureError"),
-    captureStatus: z.enum(["Error", "Stopped"]).default("Error"),
-    errors: z.array(z.string().min(1)).default(["CaptureFailed"]),
+    captureStatus: z.enum(["Error", "Stopped"]).default("Stopped"),
+    errors: z.array(z.string().min(1)).optional(),
     /** Seconds of (emulated) session time before the failure; 0 = the session fails as it starts. */
     afterSeconds: z.number().min(0).default(0),
   }),
@@ -79,7 +83,8 @@ export interface LroFailure {
 
 export interface CaptureFailure {
   captureStatus: "Error" | "Stopped";
-  errors: string[];
+  /** Absent: the recorded free text for the capture's target. */
+  errors?: string[];
   afterSeconds: number;
 }
 
@@ -175,7 +180,7 @@ export class FaultInjector {
   captureFailure(operationId: string): CaptureFailure | undefined {
     for (const [index, rule] of this.plan.rules.entries()) {
       if (rule.kind === "captureError" && this.fires(index, operationId)) {
-        return { captureStatus: rule.captureStatus, errors: [...rule.errors], afterSeconds: rule.afterSeconds };
+        return { captureStatus: rule.captureStatus, ...(rule.errors && { errors: [...rule.errors] }), afterSeconds: rule.afterSeconds };
       }
     }
     return undefined;

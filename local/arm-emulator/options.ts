@@ -11,7 +11,7 @@ export interface EmulatorTimings {
   createSeconds: number;
   /** PUT capture → session Running (captureStartTime was 1–4 s after the PUT). */
   captureStartSeconds: number;
-  /** queryStatus on a running session: 202 + Location until this has passed (recorded ~11 s). */
+  /** queryStatus on a running session: the Location answers 202 until this has passed (recorded ~11 s, R2). */
   queryStatusSeconds: number;
   /** Stop operation duration (recorded 10–12 s). */
   stopSeconds: number;
@@ -26,7 +26,7 @@ export interface EmulatorTimings {
 export const DEFAULT_TIMINGS: EmulatorTimings = {
   createSeconds: 2,
   captureStartSeconds: 1,
-  queryStatusSeconds: 2,
+  queryStatusSeconds: 10,
   stopSeconds: 10,
   deleteSeconds: 10,
   extensionInstallSeconds: 20,
@@ -64,7 +64,10 @@ export interface ArmEmulatorOptions {
   failedSession?: Partial<FailedSessionStyle>;
   /** Add recorded-but-unspecified response fields (`storagePathFileName`, `queryPacketCaptureLastOperationId`). */
   undocumentedFields?: boolean;
-  /** `Retry-After` (seconds) on 202 polling answers; absent = none, so the SDK's own interval applies. */
+  /**
+   * `Retry-After` of long-running answers in service seconds (divided by `speedFactor`, rounded to whole seconds).
+   * Default 10, as recorded. Always sent: a client that ignores it polls faster than Azure lets it.
+   */
   lroRetryAfterSeconds?: number;
   /**
    * Save captures, operations and VM changes to `{dataDir}/arm-emulator/state.json` and restore them at the next

@@ -17,6 +17,16 @@ export class Scheduler {
     return (serviceSeconds * 1000) / this.speedFactor;
   }
 
+  /**
+   * A `Retry-After` header value (whole seconds, as HTTP allows) for a service interval: the nearest whole second of
+   * the scaled interval. Below half a second this is 0, which @azure/core-lro treats as "use the client's own
+   * polling interval" (`updateIntervalInMs`, default 2000 ms): core-lro reads only whole seconds or an HTTP date
+   * from `Retry-After` and no `retry-after-ms`, so a scaled sub-second interval cannot be expressed to it.
+   */
+  retryAfterSeconds(serviceSeconds: number): number {
+    return Math.round(serviceSeconds / this.speedFactor);
+  }
+
   /** Runs `task` after `serviceSeconds` of emulated time; returns a cancel function. */
   after(serviceSeconds: number, task: () => void): () => void {
     return this.afterRealMs(this.realMs(serviceSeconds), task);

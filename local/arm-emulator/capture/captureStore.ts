@@ -18,8 +18,13 @@ export interface StoredBlob {
 export interface CaptureFileState {
   /** The recording on this machine (what the VM would upload); the first segment, into which others are merged. */
   localPath?: string;
-  /** Recording segments in order: one, or more when an emulator restart interrupted the session. */
+  /**
+   * Recording segments in order: one, or more when an emulator restart interrupted the session (for a scale set,
+   * every instance's segments).
+   */
   segments: string[];
+  /** A scale set's segments per captured instance: Network Watcher writes one file per instance. */
+  instanceSegments?: Record<string, string[]>;
   /** Process recording the current segment (to clean up an orphan after a crash). */
   recorderPid?: number;
   bytes?: number;
@@ -131,27 +136,35 @@ export function captureId(watcher: NetworkWatcherState, name: string): string {
 export interface ShapeOptions {
   /** Add the fields seen in recordings but absent from the spec (`storagePathFileName`, `queryPacketCaptureLastOperationId`). */
   undocumentedFields: boolean;
+  /** The request's api-version: `scope` and `targetType` are answered from 2022-01-01 on (R1 has them, R2's 2020-04-01 not). */
+  apiVersion: string;
 }
 
-/** PacketCaptureResult. The create response carries no etag (as in the official example); GET and List do. */
-export function captureResource(record: CaptureRecord, options: ShapeOptions, withEtag = true): Record<string, unknown> {
-  const storageLocation = { ...(record.echoed["storageLocation"] as Record<string, unknown>), storagePath: record.storagePath };
+/** First api-version whose answers carry `scope` and `targetType` (seen in R1 at 2022-01-01, absent in R2 at 2020-04-01). */
+const SCOPE_API_VERSION = "2022-01-01";
+
+export const PACKET_CAPTURE_TYPE = "Microsoft.Network/networkWatchers/packetCaptures";
+
+/** PacketCaptureResult as every recorded answer has it (create 201, GET, List): name, id, etag, properties, type. */
+export function captureResource(record: CaptureRecord, options: ShapeOptions): Record<string, unknown> {
+  const storageLocation: Record<string, unknown> = {
+    ...(record.echoed["storageLocation"] as Record<string, unknown>),
+    storagePath: record.storagePath,
+  };
+  const { scope, targetType, ...echoed } = record.echoed;
   const properties: Record<string, unknown> = {
     provisioningState: record.provisioningState,
-    ...record.echoed,
+    ...echoed,
+    ...(options.apiVersion.slice(0, 10) >= SCOPE_API_VERSION && { scope, targetType }),
     storageLocation,
   };
   if (options.undocumentedFields) {
+    // Inside storageLocation, next to storagePath (R2).
     const fileName = record.storagePath.split("/").pop();
-    if (fileName) properties["storagePathFileName"] = fileName;
+    if (fileName) storageLocation["storagePathFileName"] = fileName;
     if (record.lastQueryOperationId) properties["queryPacketCaptureLastOperationId"] = record.lastQueryOperationId;
   }
-  return {
-    name: record.name,
-    id: record.id,
-    ...(withEtag && { etag: record.watcher.etag }),
-    properties,
-  };
+  return { name: record.name, id: record.id, etag: record.watcher.etag, properties, type: PACKET_CAPTURE_TYPE };
 }
 
 /** PacketCaptureQueryStatusResult. */

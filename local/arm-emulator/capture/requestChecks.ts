@@ -92,12 +92,11 @@ export function checkCaptureRequest(
       ? properties.captureSettings?.sessionTimeLimitInSeconds || DEFAULT_CONTINUOUS_SESSION_SECONDS
       : properties.timeLimitInSeconds || DEFAULT_TIME_LIMIT_SECONDS;
 
+  // `scope` and `targetType` are filled in when omitted (R1, R3: `scope: {include: [], exclude: []}`, `AzureVM`).
   const echoed: Record<string, unknown> = {
     target: properties.target,
-    ...(properties.targetType !== undefined && { targetType: properties.targetType }),
-    ...(properties.scope !== undefined && {
-      scope: { include: properties.scope.include ?? [], exclude: properties.scope.exclude ?? [] },
-    }),
+    scope: { include: properties.scope?.include ?? [], exclude: properties.scope?.exclude ?? [] },
+    targetType: target.kind === "vm" ? "AzureVM" : "AzureVMSS",
     bytesToCapturePerPacket: properties.bytesToCapturePerPacket ?? 0,
     totalBytesPerSession: properties.totalBytesPerSession ?? DEFAULT_TOTAL_BYTES_PER_SESSION,
     timeLimitInSeconds: properties.timeLimitInSeconds ?? DEFAULT_TIME_LIMIT_SECONDS,
@@ -259,9 +258,13 @@ function checkStorageAccount(account: StorageAccountState, target: ResolvedTarge
   }
 }
 
+/**
+ * The docs want `/var/captures` on Linux, but the service accepted the relative, backslashed `capture\\capture.cap`
+ * on a Linux VM (R1) and `C:\\tmp\\Capture.cap` (R3): only an absolute Linux path elsewhere is refused here.
+ */
 function checkLocalCapturePath(path: string, value: string, osType: "Linux" | "Windows"): void {
   if (!/\.cap$/i.test(value)) throw invalidCaptureRequest(path, "must include the capture file name (*.cap).");
-  if (osType === "Linux" && !value.startsWith("/var/captures")) {
+  if (osType === "Linux" && value.startsWith("/") && !value.startsWith("/var/captures")) {
     throw invalidCaptureRequest(path, "must start with /var/captures on a Linux virtual machine.");
   }
 }

@@ -66,7 +66,8 @@ interface SessionRuntime {
   record: CaptureRecord;
   plan: CapturePlan;
   cancelTimers: Array<() => void>;
-  recording?: Recording;
+  /** One recording per captured machine: the VM, or each scale-set instance. */
+  recordings: Recording[];
   recordingResult?: Promise<RecordingResult | undefined>;
   /** Set once the session's end is decided, so concurrent causes (time limit vs. stop) resolve once. */
   ending: boolean;
@@ -178,6 +179,7 @@ export class CaptureSessions {
       record,
       plan: record.plan,
       cancelTimers: [],
+      recordings: [],
       ending: false,
       concluded: false,
       stored: deferred(),
@@ -204,7 +206,7 @@ export class CaptureSessions {
     }
     if (plan.failure && plan.failure.afterSeconds === 0) {
       runtime.ending = true;
-      this.fail(runtime, plan.failure.captureStatus, plan.failure.errors);
+      this.fail(runtime, plan.failure.captureStatus, injectedErrors(plan));
       return;
     }
     record.capturedInstances = health.capturable;
@@ -232,34 +234,53 @@ export class CaptureSessions {
     this.scheduleEnds(runtime);
   }
 
-  /** Starts a recording segment; false when the session failed instead. */
+  /**
+   * Starts a recording segment for each captured machine (the VM, or every capturable scale-set instance: Network
+   * Watcher writes one file per instance); false when the session failed instead.
+   */
   private async startSegment(runtime: SessionRuntime, maxBytes: number, durationMs: number): Promise<boolean> {
     const { record, plan } = runtime;
-    const segment = join(this.capturesDir, `${record.name}-${crypto.randomUUID().slice(0, 8)}.cap`);
-    try {
-      runtime.recording = await this.settings.recorder.start({
-        outputPath: segment,
-        bpf: filtersToBpf(plan.filters),
-        excludePorts: this.settings.excludePorts(),
-        bytesPerPacket: plan.bytesPerPacket,
-        maxBytes,
-        syntheticHints: syntheticHintsFor(plan.filters),
-        onByteLimit: () => this.endNow(runtime, "bytes"),
-        safetyLimitSeconds: durationMs / 1000 + SAFETY_MARGIN_SECONDS,
-      });
-    } catch (error) {
-      this.settings.log(`arm-emulator: capture ${record.name} could not record: ${(error as Error).message}`);
+    const machines: Array<string | undefined> = plan.target.kind === "vmss" ? record.capturedInstances : [undefined];
+    // All machines' recorders start together (each tcpdump takes a moment to listen).
+    const attempts = await Promise.allSettled(
+      machines.map(async (instanceId) => {
+        const label = instanceId === undefined ? record.name : `${record.name}-${instanceId}`;
+        const segment = join(this.capturesDir, `${label}-${crypto.randomUUID().slice(0, 8)}.cap`);
+        const recording = await this.settings.recorder.start({
+          outputPath: segment,
+          bpf: filtersToBpf(plan.filters),
+          excludePorts: this.settings.excludePorts(),
+          bytesPerPacket: plan.bytesPerPacket,
+          maxBytes,
+          syntheticHints: syntheticHintsFor(plan.filters),
+          onByteLimit: () => this.endNow(runtime, "bytes"),
+          safetyLimitSeconds: durationMs / 1000 + SAFETY_MARGIN_SECONDS,
+        });
+        return { instanceId, segment, recording };
+      }),
+    );
+    const started = attempts.flatMap((attempt) => (attempt.status === "fulfilled" ? [attempt.value] : []));
+    const failure = attempts.find((attempt) => attempt.status === "rejected");
+    if (failure) {
+      await Promise.all(started.map(({ recording }) => recording.stop().catch(() => undefined)));
+      this.settings.log(`arm-emulator: capture ${record.name} could not record: ${(failure.reason as Error).message}`);
       runtime.ending = true;
-      this.fail(runtime, "Error", ["CaptureFailed"]);
+      this.fail(runtime, this.settings.failedSession.status, [this.couldNotRun(plan.target.id, "CaptureFailed")]);
       return false;
     }
-    record.file.segments.push(segment);
-    record.file.localPath ??= segment;
-    record.file.source = runtime.recording.source;
-    if (runtime.recording.pid !== undefined) record.file.recorderPid = runtime.recording.pid;
+    for (const { instanceId, segment } of started) {
+      // `segments` lists every file being written (a crashed emulator's orphan recorder is found by them).
+      record.file.segments.push(segment);
+      if (instanceId !== undefined) ((record.file.instanceSegments ??= {})[instanceId] ??= []).push(segment);
+    }
+    const [first] = started;
+    if (first) record.file.localPath ??= first.segment;
+    if (first) record.file.source = first.recording.source;
+    if (first?.recording.pid !== undefined) record.file.recorderPid = first.recording.pid;
+    runtime.recordings = started.map(({ recording }) => recording);
     if (runtime.ending) {
       // Stopped or deleted while tcpdump was starting.
-      runtime.recordingResult = runtime.recording.stop();
+      runtime.recordingResult = stopAll(runtime.recordings);
       return false;
     }
     return true;
@@ -292,7 +313,7 @@ export class CaptureSessions {
 
   private stopRecording(runtime: SessionRuntime): void {
     this.clearTimers(runtime);
-    runtime.recordingResult = runtime.recording ? runtime.recording.stop() : Promise.resolve(undefined);
+    runtime.recordingResult = stopAll(runtime.recordings);
   }
 
   /** Sets the final status synchronously (so a poll sees it at once), then finishes the file in the background. */
@@ -315,7 +336,7 @@ export class CaptureSessions {
         break;
       case "fault":
         markEnded(record, plan.failure?.captureStatus ?? "Error", undefined);
-        record.session.errors = [...(plan.failure?.errors ?? ["CaptureFailed"])];
+        record.session.errors = injectedErrors(plan);
         break;
     }
     record.file.pending = cause !== "fault";
@@ -338,19 +359,15 @@ export class CaptureSessions {
       if (cause === "fault") {
         throw new Error(`capture ${record.name} failed (${record.session.errors.join("; ")}); no file is kept`);
       }
-      // One file from all segments (several after a restart), cut to the session byte limit.
-      const segments = await Promise.all(record.file.segments.map((path) => readFile(path).catch(() => Buffer.alloc(0))));
-      const file = trimPcap(joinPcapSegments(segments), plan.totalBytes);
-      const localPath = record.file.segments[0] ?? join(this.capturesDir, `${record.name}-${crypto.randomUUID().slice(0, 8)}.cap`);
-      await writeFile(localPath, file);
-      await Promise.all(record.file.segments.slice(1).map((path) => rm(path, { force: true })));
-      record.file.segments = [localPath];
-      record.file.localPath = localPath;
-      record.file.bytes = file.length;
-      record.file.packets = countPcapPackets(file) ?? 0;
+      // One file per machine from its segments (several after a restart), cut to the session byte limit.
+      const files = await this.joinFiles(runtime);
+      record.file.segments = files.map((file) => file.localPath);
+      if (files[0]) record.file.localPath = files[0].localPath;
+      record.file.bytes = files.reduce((sum, file) => sum + file.bytes, 0);
+      record.file.packets = files.reduce((sum, file) => sum + file.packets, 0);
       record.file.byteLimitReached = cause === "bytes" || (result?.byteLimitReached ?? record.file.byteLimitReached ?? false);
       await new Promise<void>((resolve) => this.settings.scheduler.after(this.settings.timings.blobUploadDelaySeconds, resolve));
-      await this.upload(runtime, localPath);
+      await this.upload(runtime, files);
       record.file.stored = true;
       record.file.pending = false;
       runtime.stored.resolve(storedFile(record));
@@ -360,7 +377,26 @@ export class CaptureSessions {
     }
   }
 
-  private async upload(runtime: SessionRuntime, localPath: string): Promise<void> {
+  /** Joins each machine's segments into its final file (the VM's, or one per scale-set instance). */
+  private async joinFiles(runtime: SessionRuntime): Promise<MachineFile[]> {
+    const { record, plan } = runtime;
+    const perMachine: Array<[string | undefined, string[]]> =
+      plan.target.kind === "vmss" ? Object.entries(record.file.instanceSegments ?? {}) : [[undefined, record.file.segments]];
+    const files: MachineFile[] = [];
+    for (const [instanceId, segments] of perMachine) {
+      const parts = await Promise.all(segments.map((path) => readFile(path).catch(() => Buffer.alloc(0))));
+      const file = trimPcap(joinPcapSegments(parts), plan.totalBytes);
+      const label = instanceId === undefined ? record.name : `${record.name}-${instanceId}`;
+      const localPath = segments[0] ?? join(this.capturesDir, `${label}-${crypto.randomUUID().slice(0, 8)}.cap`);
+      await writeFile(localPath, file);
+      await Promise.all(segments.slice(1).map((path) => rm(path, { force: true })));
+      if (instanceId !== undefined) (record.file.instanceSegments ??= {})[instanceId] = [localPath];
+      files.push({ instanceId, localPath, bytes: file.length, packets: countPcapPackets(file) ?? 0 });
+    }
+    return files;
+  }
+
+  private async upload(runtime: SessionRuntime, files: MachineFile[]): Promise<void> {
     const locations = this.blobLocations(runtime);
     if (locations.length === 0) return; // filePath only: the file stays "on the VM" (here: in the work dir)
     if (!this.settings.uploader.enabled) {
@@ -373,7 +409,9 @@ export class CaptureSessions {
       return;
     }
     const uploaded = [];
-    for (const location of locations) {
+    for (const { instanceId, ...location } of locations) {
+      const localPath = files.find((file) => file.instanceId === instanceId)?.localPath;
+      if (localPath === undefined) continue;
       try {
         uploaded.push({ ...location, url: await this.settings.uploader.upload(location, localPath) });
       } catch (error) {
@@ -385,8 +423,8 @@ export class CaptureSessions {
     runtime.record.file.blobs = uploaded;
   }
 
-  /** Where the file goes: the default `network-watcher-logs/...` path or the client's own `storagePath`. */
-  private blobLocations(runtime: SessionRuntime): BlobLocation[] {
+  /** Where the files go: the default `network-watcher-logs/...` path or the client's own `storagePath`. */
+  private blobLocations(runtime: SessionRuntime): Array<BlobLocation & { instanceId?: string }> {
     const { record, plan } = runtime;
     if (!plan.uploadsToStorage) return [];
     const given = plan.givenStoragePath ? blobLocationFromUrl(plan.givenStoragePath) : undefined;
@@ -399,7 +437,13 @@ export class CaptureSessions {
     return record.capturedInstances.map((instanceId) => ({
       container: base.container,
       blobName: scaleSetInstanceBlobName(folder, plan.target.name, instanceId),
+      instanceId,
     }));
+  }
+
+  /** A session that could not run: the recorded free text, or the given spec enum value in `enum` style. */
+  private couldNotRun(targetId: string, enumValue: string): string {
+    return this.settings.failedSession.errors === "enum" ? enumValue : notRunning(targetId);
   }
 
   /** Which targeted machines can run the agent now, and problems (free text or enum) for the others. */
@@ -409,7 +453,7 @@ export class CaptureSessions {
     if (target.kind === "vm") {
       const vm = this.settings.model.virtualMachineById(target.id);
       if (!vm || vm.powerState !== "running") {
-        return { capturable: [], problems: [enumStyle ? "AgentStopped" : `${target.id} does not exist or is in stopped state.`] };
+        return { capturable: [], problems: [enumStyle ? "AgentStopped" : notRunning(target.id)] };
       }
       if (!workingAgentExtension(vm.extensions)) {
         return { capturable: [], problems: [enumStyle ? "AgentStopped" : agentMissing(vm.id)] };
@@ -429,7 +473,7 @@ export class CaptureSessions {
     for (const instanceId of wanted) {
       const instance = scaleSet.instances.get(instanceId.toLowerCase());
       if (instance && instance.powerState === "running") capturable.push(instance.instanceId);
-      else problems.push(enumStyle ? "AgentStopped" : `${scaleSet.id}/virtualMachines/${instanceId} does not exist or is in stopped state.`);
+      else problems.push(enumStyle ? "AgentStopped" : notRunning(`${scaleSet.id}/virtualMachines/${instanceId}`));
     }
     return { capturable, problems };
   }
@@ -449,6 +493,16 @@ function markEnded(record: CaptureRecord, status: PcStatus, stopReason: string |
 
 function isActive(status: PcStatus): boolean {
   return status === "NotStarted" || status === "Running";
+}
+
+/** The recorded free text of a session that could not run on a machine (R3). */
+function notRunning(resourceId: string): string {
+  return `${resourceId} does not exist or is in stopped state.`;
+}
+
+/** An injected failure's errors; by default the recorded free text for the target. */
+function injectedErrors(plan: CapturePlan): string[] {
+  return [...(plan.failure?.errors ?? [notRunning(plan.target.id)])];
 }
 
 function agentMissing(resourceId: string): string {
@@ -489,6 +543,21 @@ function syntheticHintsFor(filters: CaptureFilter[]): SyntheticTrafficHints {
     localPort: Number(pick(filter?.localPort, udp ? "53" : "443")),
     remotePort: Number(pick(filter?.remotePort, "50312")),
   };
+}
+
+interface MachineFile {
+  /** The scale-set instance; undefined for a VM. */
+  instanceId: string | undefined;
+  localPath: string;
+  bytes: number;
+  packets: number;
+}
+
+/** Stops every recording of a session; the result is the first one's, with the byte limit reached by any. */
+async function stopAll(recordings: Recording[]): Promise<RecordingResult | undefined> {
+  const results = await Promise.all(recordings.map((recording) => recording.stop()));
+  const [first] = results;
+  return first && { ...first, byteLimitReached: results.some((result) => result.byteLimitReached) };
 }
 
 interface Deferred<T> {

@@ -49,9 +49,14 @@ export function defaultCaptureBlobName(target: CaptureTargetPath, createdAt: Dat
   return `${prefix}/${folder}/${file}${target.kind === "vm" ? ".cap" : ""}`.toLowerCase();
 }
 
-/** Blob name of one scale-set instance's file under the capture's folder. */
+/**
+ * Blob name of one scale-set instance's file in the capture's folder: `{folder}/{instance name}_{folder name}.cap`,
+ * the instance name being `{vmss}_{instanceId}`. [user] kevoreilly/CAPEv2#2229 saw Network Watcher write
+ * `…/Packet_Capture_{id}/{machine_name}_Packet_Capture_{id}` for a scale set; the `.cap` suffix is assumed.
+ */
 export function scaleSetInstanceBlobName(captureFolder: string, scaleSetName: string, instanceId: string): string {
-  return `${captureFolder}/${scaleSetName}_${instanceId}.cap`.toLowerCase();
+  const folderName = captureFolder.split("/").pop() ?? "";
+  return `${captureFolder}/${scaleSetName}_${instanceId}_${folderName}.cap`.toLowerCase();
 }
 
 /** Container and blob of an `https://account.blob.../container/blob/path` URL (a client-given `storagePath`). */

@@ -23,7 +23,7 @@ import {
   virtualMachineInstanceView,
   virtualMachineResource,
 } from "./computeShapes.js";
-import { parseJsonBody, retryAfterHeader, type EmulatorContext } from "./context.js";
+import { ASYNC_NOTIFICATION, parseJsonBody, type EmulatorContext } from "./context.js";
 
 export function computeHandlers(context: EmulatorContext) {
   const virtualMachineOf = (request: ArmRequest, asParent = false): VirtualMachineState => {
@@ -123,7 +123,8 @@ export function computeHandlers(context: EmulatorContext) {
       return {
         status: existing ? 200 : 201,
         body: extensionResource(vm.id, "vm", vm.location, extension),
-        headers: { "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation), ...retryAfterHeader(context) },
+        // No Retry-After: R1's (2026) extension PUT has none.
+        headers: { "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation), ...ASYNC_NOTIFICATION },
       };
     },
 

@@ -10,7 +10,8 @@ import type { ResourceModel } from "../resourceModel.js";
 export interface EmulatorBehaviour {
   regionCaptureLimit: number;
   undocumentedFields: boolean;
-  lroRetryAfterSeconds: number | undefined;
+  /** `Retry-After` value (already scaled to real seconds) of long-running operations' 201/202 answers. */
+  retryAfterSeconds: number;
 }
 
 export interface EmulatorContext {
@@ -23,11 +24,13 @@ export interface EmulatorContext {
   behaviour: EmulatorBehaviour;
 }
 
-/** `Retry-After` for 202 answers, when configured. */
+/** `Retry-After` of every long-running 201/202 answer and pending poll (R3 recorded `Retry-After: 10`). */
 export function retryAfterHeader(context: EmulatorContext): Record<string, string> {
-  const seconds = context.behaviour.lroRetryAfterSeconds;
-  return seconds === undefined ? {} : { "Retry-After": String(seconds) };
+  return { "Retry-After": String(context.behaviour.retryAfterSeconds) };
 }
+
+/** Headers the recordings show on every Network long-running answer (R1, R3). */
+export const ASYNC_NOTIFICATION = { "Azure-AsyncNotification": "Enabled" } as const;
 
 /** Parses a JSON request body; an empty body is `undefined`. */
 export function parseJsonBody(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {

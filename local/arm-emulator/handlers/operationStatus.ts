@@ -4,7 +4,7 @@
 import { ArmError } from "../http/armErrors.js";
 import { param, type ArmRequest, type ArmResponse } from "../http/router.js";
 import type { AsyncOperation, OperationNamespace } from "../operations.js";
-import { retryAfterHeader, type EmulatorContext } from "./context.js";
+import { ASYNC_NOTIFICATION, retryAfterHeader, type EmulatorContext } from "./context.js";
 
 export function operationStatusHandlers(context: EmulatorContext) {
   const find = (request: ArmRequest, namespace: OperationNamespace): AsyncOperation => {
@@ -16,12 +16,15 @@ export function operationStatusHandlers(context: EmulatorContext) {
   };
 
   return {
-    /** Network: `{"status":"InProgress"}` → `{"status":"Succeeded"}` (stop adds `"properties":{}`, R1) or Failed + error. */
+    /**
+     * Network: `{"status":"InProgress"}` → `{"status":"Succeeded"}` (stop adds `"properties":{}`, R1) or Failed + error.
+     * The status document carries no `Retry-After` (R1, 2026): a client polls it at its own interval.
+     */
     networkAsyncOperation(request: ArmRequest): ArmResponse {
       const operation = find(request, "Microsoft.Network");
       switch (operation.state) {
         case "InProgress":
-          return { status: 200, body: { status: "InProgress" }, headers: retryAfterHeader(context) };
+          return { status: 200, body: { status: "InProgress" } };
         case "Succeeded":
           return { status: 200, body: { status: "Succeeded", ...(operation.kind === "stop" && { properties: {} }) } };
         case "Failed":
@@ -32,17 +35,38 @@ export function operationStatusHandlers(context: EmulatorContext) {
       }
     },
 
-    /** Location: 202 while running, then the operation's own result (stop 200 `null`, delete 204, queryStatus 200 body). */
+    /**
+     * Location: while running 202 with body `null`, both polling URLs and `Retry-After` (the shape of the recorded
+     * stop result, R1/R2, with R3's pacing), then the operation's own result (stop 200 `null`, delete 204,
+     * queryStatus 200 with the status as it is then).
+     */
     networkOperationResult(request: ArmRequest): ArmResponse {
       const operation = find(request, "Microsoft.Network");
       switch (operation.state) {
         case "InProgress":
           return {
             status: 202,
-            headers: { Location: context.operations.locationUrl(operation), ...retryAfterHeader(context) },
+            body: null,
+            headers: {
+              "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation),
+              Location: context.operations.locationUrl(operation),
+              ...retryAfterHeader(context),
+              ...ASYNC_NOTIFICATION,
+            },
           };
-        case "Succeeded":
-          return operation.finalResult();
+        case "Succeeded": {
+          // The final answer still names its polling URLs: Location, plus Azure-AsyncOperation for operations that
+          // have one (stop's 200 `null` in R1 and R2; queryStatus's 200 in R2 and R3 only Location).
+          const result = operation.finalResult();
+          return {
+            ...result,
+            headers: {
+              ...(operation.kind !== "queryStatus" && { "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation) }),
+              Location: context.operations.locationUrl(operation),
+              ...ASYNC_NOTIFICATION,
+            },
+          };
+        }
         case "Failed":
           throw new ArmError(500, operation.error?.code ?? "InternalServerError", operation.error?.message ?? "An error occurred.");
       }
@@ -58,7 +82,7 @@ export function operationStatusHandlers(context: EmulatorContext) {
         name: operation.id,
       };
       if (operation.state === "Failed") body["error"] = { code: operation.error?.code, message: operation.error?.message };
-      return { status: 200, body, headers: operation.state === "InProgress" ? retryAfterHeader(context) : {} };
+      return { status: 200, body };
     },
   };
 }

@@ -28,10 +28,10 @@ import {
   type PacketCaptureProperties,
 } from "../capture/requestChecks.js";
 import { blobEndpointFor, CAPTURE_CONTAINER, defaultCaptureBlobName } from "../capture/storage.js";
-import { parseJsonBody, retryAfterHeader, type EmulatorContext } from "./context.js";
+import { ASYNC_NOTIFICATION, parseJsonBody, retryAfterHeader, type EmulatorContext } from "./context.js";
 
 export function packetCaptureHandlers(context: EmulatorContext) {
-  const shapeOptions = () => ({ undocumentedFields: context.behaviour.undocumentedFields });
+  const shapeOptions = (request: ArmRequest) => ({ undocumentedFields: context.behaviour.undocumentedFields, apiVersion: request.apiVersion });
 
   const watcherOf = (request: ArmRequest): NetworkWatcherState => {
     const name = param(request, "networkWatcherName");
@@ -52,10 +52,11 @@ export function packetCaptureHandlers(context: EmulatorContext) {
     "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation),
     Location: context.operations.locationUrl(operation),
     ...retryAfterHeader(context),
+    ...ASYNC_NOTIFICATION,
   });
 
   return {
-    /** PUT: 201 + `provisioningState: Updating` + `Azure-AsyncOperation` only (R1, R2). */
+    /** PUT: 201 + `provisioningState: Updating`, etag and type + `Azure-AsyncOperation` and `Retry-After` (R1–R3). */
     create(request: ArmRequest): ArmResponse {
       const watcher = watcherOf(request);
       const name = param(request, "packetCaptureName");
@@ -122,6 +123,8 @@ export function packetCaptureHandlers(context: EmulatorContext) {
         failure: operationFailure,
         onSucceeded: () => {
           record.provisioningState = "Succeeded";
+          // The GET after a create shows another etag than the 201 did (R2): completing the write renews it.
+          watcher.etag = newEtag();
         },
         onFailed: () => {
           record.provisioningState = "Failed";
@@ -130,20 +133,25 @@ export function packetCaptureHandlers(context: EmulatorContext) {
       });
       return {
         status: 201,
-        body: captureResource(record, shapeOptions(), false),
-        headers: { "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation), ...retryAfterHeader(context) },
+        body: captureResource(record, shapeOptions(request)),
+        headers: {
+          "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation),
+          ...retryAfterHeader(context),
+          ...ASYNC_NOTIFICATION,
+        },
       };
     },
 
     get(request: ArmRequest): ArmResponse {
       const { record } = captureOf(request);
-      return { status: 200, body: captureResource(record, shapeOptions()) };
+      // GET answers the etag in a header too (R2, R3).
+      return { status: 200, body: captureResource(record, shapeOptions(request)), headers: { ETag: record.watcher.etag } };
     },
 
     /** Stopped captures stay listed until deleted (R3 lists year-old captures). */
     list(request: ArmRequest): ArmResponse {
       const watcher = watcherOf(request);
-      const value = context.captures.underWatcher(watcher).map((record) => captureResource(record, shapeOptions()));
+      const value = context.captures.underWatcher(watcher).map((record) => captureResource(record, shapeOptions(request)));
       return { status: 200, body: { value } };
     },
 
@@ -167,7 +175,7 @@ export function packetCaptureHandlers(context: EmulatorContext) {
       return {
         status: 202,
         body: captureStatus(record),
-        headers: { Location: context.operations.locationUrl(operation), ...retryAfterHeader(context) },
+        headers: { Location: context.operations.locationUrl(operation), ...retryAfterHeader(context), ...ASYNC_NOTIFICATION },
       };
     },
 

@@ -44,6 +44,8 @@ export interface ArmServerSettings {
   router: Router;
   scope: ScopeChecks;
   faults: FaultInjector;
+  /** ARM's check of a well-formed api-version against the provider's registered ones. */
+  checkApiVersion: (path: string, apiVersion: string) => ArmError | undefined;
   onRequestLogged: (entry: RequestLogEntry) => void;
   log: (line: string) => void;
 }
@@ -118,6 +120,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, settings: ArmSe
     if (!/^Bearer\s+\S+/i.test(authorization)) return sendError(malformedAuthorization());
     if (apiVersion === undefined || apiVersion === "") return sendError(missingApiVersion());
     if (!API_VERSION_PATTERN.test(apiVersion)) return sendError(invalidApiVersion(apiVersion));
+    const unsupported = settings.checkApiVersion(url.pathname, apiVersion);
+    if (unsupported) return sendError(unsupported);
 
     const lookup = settings.router.lookup(method, url.pathname);
     if (lookup.kind === "match") logEntry.operationId = lookup.route.operationId;
