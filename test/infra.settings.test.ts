@@ -22,7 +22,7 @@ import {
 } from "./infraArm.js";
 
 /** Settings docs/configuration.md lists that only the local stack sets (emulator endpoints, Azurite's connection string). */
-const LOCAL_ONLY = ["ALERTCAP_ARM_ENDPOINT", "ALERTCAP_ARM_CA_CERT", "ALERTCAP_CAPTURE_BLOB_CONNECTION", "ALERTCAP_EMULATOR_INVENTORY", "ALERTCAP_EMULATOR_FAULTS", "ALERTCAP_ARM_PORT"];
+const LOCAL_ONLY = ["ALERTCAP_ARM_ENDPOINT", "ALERTCAP_EMULATOR_SPEED", "ALERTCAP_ARM_CA_CERT", "ALERTCAP_CAPTURE_BLOB_CONNECTION", "ALERTCAP_EMULATOR_INVENTORY", "ALERTCAP_EMULATOR_FAULTS", "ALERTCAP_ARM_PORT"];
 /** Never in Azure: the local stack's open allowlist, and the JWKS override meant for tests and sovereign clouds. */
 const NEVER_IN_AZURE = [...LOCAL_ONLY, "ALERTCAP_ALLOW_ANY_SCOPE", "ALERTCAP_AAD_JWKS_URL", "ALERTCAP_FUNCTION_KEY"];
 
