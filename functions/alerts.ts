@@ -26,7 +26,6 @@ interface TargetResult {
   id: string;
   outcome: TargetOutcome;
   reason: string;
-  statusQueryGetUri?: string;
 }
 
 const json = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): HttpResponseInit => ({
@@ -34,6 +33,11 @@ const json = (status: number, body: Record<string, unknown>, headers: Record<str
   jsonBody: body,
   headers,
 });
+
+/** `/api/captures/{id}` on the origin the caller reached, without the caller's key. */
+function captureStatusUrl(requestUrl: string, id: string): string {
+  return new URL(`/api/captures/${encodeURIComponent(id)}`, new URL(requestUrl).origin).href;
+}
 
 async function currentStatus(client: DurableClient, instanceId: string) {
   try {
@@ -155,15 +159,17 @@ export async function receiveAlert(request: HttpRequest, context: InvocationCont
     results = await Promise.all(inScope.map((t) => requestStop(client, t, decision)));
   }
   for (const r of results) {
-    r.statusQueryGetUri = client.createHttpManagementPayload(r.id).statusQueryGetUri;
     context.log(eventLine("alert.received", { target: r.target, instanceId: r.id, decision: decision.decision, outcome: r.outcome, schema: decision.schema, alertId: decision.alertId, rule: decision.alert?.ruleName ?? null }));
   }
   const skipped = outOfScope.map((t) => ({ target: t.id, outcome: "out-of-scope", reason: "Outside ALERTCAP_ALLOWED_SCOPES: left alone." }));
   const first = results[0]!;
   const acted = results.some((r) => r.outcome === "started" || r.outcome === "already-running" || r.outcome === "stop-requested");
   const reason = results.length === 1 ? `${decision.reason} ${first.reason}` : decision.reason;
-  const body = { ...summary, reason, id: first.id, statusQueryGetUri: first.statusQueryGetUri, targets: [...results, ...skipped] };
-  return acted ? json(202, body, { Location: first.statusQueryGetUri!, "Retry-After": "10" }) : json(200, body);
+  // Links go to alertcap's own status route only. The durable management URLs carry the system key, which opens
+  // start/terminate/purge/raise-event on every instance: whoever holds the webhook URL must never receive it.
+  const statusUrl = captureStatusUrl(request.url, first.id);
+  const body = { ...summary, reason, id: first.id, statusUrl, targets: [...results, ...skipped] };
+  return acted ? json(202, body, { Location: statusUrl, "Retry-After": "10" }) : json(200, body);
 }
 
 app.http("alerts", {

@@ -44,6 +44,34 @@ describe("alert webhook on the local stack", () => {
     expect(await instancesWithPrefix("cap-vm-vm-web-1-")).toEqual([...ids]);
   });
 
+  it("links only to alertcap's own status route: no answer carries the durable system key or a management URL", async () => {
+    const res = await fetch(`${stack.url}/api/alerts?code=${stack.functionKey}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: metricAlert(vmId("vm-win-1")),
+    });
+    expect(res.status).toBe(202);
+    const text = await res.text();
+    const body = JSON.parse(text) as { id: string; statusUrl: string };
+    const headers = [...res.headers].map(([name, value]) => `${name}: ${value}`).join("\n");
+    for (const answer of [text, headers]) {
+      expect(answer).not.toContain(stack.systemKey);
+      expect(answer).not.toMatch(/runtime\/webhooks|statusQueryGetUri|code=/);
+    }
+    expect(body.statusUrl).toBe(`${stack.url}/api/captures/${body.id}`);
+    expect(res.headers.get("location")).toBe(body.statusUrl);
+
+    const status = await fetch(`${body.statusUrl}?code=${stack.functionKey}`);
+    expect(status.status).toBe(200);
+    const statusText = await status.text();
+    for (const answer of [text, headers, statusText]) {
+      expect(answer).not.toContain(stack.systemKey);
+      expect(answer).not.toContain(stack.masterKey);
+      expect(answer).not.toMatch(/runtime\/webhooks|statusQueryGetUri|code=/);
+    }
+    expect(JSON.parse(statusText)).toMatchObject({ id: body.id });
+  });
+
   it("refuses a target outside ALERTCAP_ALLOWED_SCOPES with 403 and starts nothing", async () => {
     const before = await instancesWithPrefix("cap-vm-vm-eu-1-");
     const answer = await stack.postAlert(metricAlert(vmId("vm-eu-1", "rg-eu")));

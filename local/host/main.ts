@@ -1,5 +1,6 @@
 // `node dist/local/host/main.js [--script-root DIR] [--main GLOB] [--port N] [--data-dir DIR]`: the local Functions
 // host on its own, for any app folder (the test suite runs it on a small sample app this way).
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startHost } from "./host.js";
 
@@ -21,6 +22,8 @@ const host = await startHost({
   // The app setting Azure reads to change the host's 100 MB request body limit.
   ...(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT ? { maxRequestBodyBytes: Number(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT) } : {}),
 });
+// Where the system key is, never the key itself: it opens every durable instance (start, terminate, purge, events).
+console.log(`durable management API (/runtime/webhooks/durabletask): system key in ${join(resolve(values["data-dir"]), "host-keys.json")} ("systemKey")`);
 console.log(`alertcap local host ready at ${host.url} (functions: ${host.functionNames.join(", ")})`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
