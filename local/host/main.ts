@@ -3,6 +3,16 @@
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startHost } from "./host.js";
+import { redactSecrets } from "./log.js";
+
+// Last line of defence: Node's own crash report prints an error's properties (a URL error carries the whole request
+// target, `code=` key and all). Every request path answers by itself; anything that still escapes is reported as
+// one redacted line, and a failed promise does not take the host down.
+process.on("unhandledRejection", (reason) => console.error(redactSecrets(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`)));
+process.on("uncaughtException", (error) => {
+  console.error(redactSecrets(`fatal: ${error.stack ?? error.message}`));
+  process.exit(1);
+});
 
 const { values } = parseArgs({
   options: {

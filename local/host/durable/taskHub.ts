@@ -196,11 +196,15 @@ export class TaskHub {
     return result;
   }
 
-  /** Removes a finished instance's state; "running" for one that has not finished (the API answers 412). */
-  async purge(instanceId: string): Promise<"purged" | "notFound" | "running"> {
+  /**
+   * Removes an instance's state; "running" for one that has not finished (the extension answers 412 for a single
+   * purge), unless `evenIfRunning` (the Azure Storage backend's purge by filter deletes running instances too; their
+   * timers and activity results then find nothing to deliver to).
+   */
+  async purge(instanceId: string, options: { evenIfRunning?: boolean } = {}): Promise<"purged" | "notFound" | "running"> {
     return this.withInstance(instanceId, (record) => {
       if (!record) return "notFound";
-      if (!TERMINAL_STATUSES.has(record.status)) return "running";
+      if (!TERMINAL_STATUSES.has(record.status) && !options.evenIfRunning) return "running";
       this.records.delete(instanceId);
       this.options.store.delete(instanceId);
       return "purged";
