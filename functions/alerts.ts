@@ -2,6 +2,7 @@
 // two captures for one target: the orchestration instance ID is derived from the target (Durable's singleton
 // pattern), so repeated deliveries and alert storms land on the one running capture. A Resolved alert becomes an
 // event to that capture, which stops it early.
+import { randomUUID } from "node:crypto";
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
@@ -61,7 +62,7 @@ async function startCapture(client: DurableClient, target: CaptureTarget, decisi
   const id = captureInstanceId(target);
   const existing = await currentStatus(client, id);
   if (existing && ACTIVE_RUNTIME_STATUSES.has(existing.runtimeStatus)) {
-    return { target: target.id, id, outcome: "already-running", reason: "A capture is already running for this target; this alert joins it." };
+    return joined(target, id);
   }
   if (existing && settings.cooldownSeconds > 0) {
     const since = (Date.now() - new Date(existing.lastUpdatedTime).getTime()) / 1000;
@@ -74,22 +75,62 @@ async function startCapture(client: DurableClient, target: CaptureTarget, decisi
       };
     }
   }
-  const input: CaptureOrchestrationInput = {
+  // `startedBy` names this delivery, so it can tell afterwards whether its start is the one that runs.
+  const delivery = randomUUID();
+  const input: CaptureOrchestrationInput & { startedBy: string } = {
     target: { id: target.id, kind: target.kind, subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, name: target.name, ...(target.instanceId !== undefined ? { instanceId: target.instanceId } : {}) },
     alert: alertSummary(decision),
     settings,
+    startedBy: delivery,
   };
   try {
     await client.startNew(CAPTURE_ORCHESTRATOR, { instanceId: id, input });
   } catch {
-    // Another delivery of the same alert started it a moment ago (the task hub refuses a second start).
+    // The extension refuses to start over a Pending/Running/Suspended/ContinuedAsNew instance with a 500 (not a
+    // 409): another delivery started it a moment ago. Anything else is a real failure.
     const raced = await currentStatus(client, id);
-    if (raced && ACTIVE_RUNTIME_STATUSES.has(raced.runtimeStatus)) {
-      return { target: target.id, id, outcome: "already-running", reason: "A capture is already running for this target; this alert joins it." };
-    }
+    if (raced && ACTIVE_RUNTIME_STATUSES.has(raced.runtimeStatus)) return joined(target, id);
     throw new Error(`Could not start a capture for ${target.id}.`);
   }
+  // Accepted is not yet started: two concurrent starts of an absent ID can both be accepted (Azure Storage), and
+  // only the execution the instance row names runs; the other's ExecutionStarted is discarded. So read back
+  // whose start runs before saying "started".
+  const owner = await runningDelivery(client, id);
+  if (owner !== undefined && owner !== delivery) return joined(target, id);
   return { target: target.id, id, outcome: "started", reason: "A packet capture is starting." };
+}
+
+const joined = (target: CaptureTarget, id: string): TargetResult => ({
+  target: target.id,
+  id,
+  outcome: "already-running",
+  reason: "A capture is already running for this target; this alert joins it.",
+});
+
+const OWNER_WAIT_MS = 5000;
+const OWNER_POLL_MS = 100;
+
+/**
+ * The `startedBy` of the execution that runs, once the task hub has taken the instance out of Pending (by then a
+ * duplicate start has been discarded). After OWNER_WAIT_MS it answers from the row as it stands (the last writer,
+ * which is the one dedupe keeps); undefined when that cannot be read.
+ */
+async function runningDelivery(client: DurableClient, id: string): Promise<string | undefined> {
+  const deadline = Date.now() + OWNER_WAIT_MS;
+  for (;;) {
+    let status: Awaited<ReturnType<DurableClient["getStatus"]>> | undefined;
+    try {
+      status = await client.getStatus(id, { showInput: true });
+    } catch {
+      status = undefined; // not visible yet
+    }
+    const pending = !status || status.runtimeStatus === "Pending";
+    if (!pending || Date.now() > deadline) {
+      const startedBy = (status?.input as { startedBy?: unknown } | null | undefined)?.startedBy;
+      return typeof startedBy === "string" ? startedBy : undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
+  }
 }
 
 async function requestStop(client: DurableClient, target: CaptureTarget, decision: AlertDecision): Promise<TargetResult> {

@@ -19,6 +19,8 @@ describe("alert webhook on the local stack", () => {
       appSettings: {
         ALERTCAP_ALLOWED_SCOPES: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-app`,
         ALERTCAP_CAPTURE_SECONDS: "600",
+        // As Azure Storage can: the first two concurrent starts of an absent instance ID are both accepted.
+        ALERTCAP_HOST_START_RACE: "2",
       },
     });
   }, 120_000);
@@ -42,6 +44,13 @@ describe("alert webhook on the local stack", () => {
     expect(outcomes.filter((o) => o === "started")).toHaveLength(1);
     expect(outcomes.filter((o) => o === "already-running")).toHaveLength(49);
     expect(await instancesWithPrefix("cap-vm-vm-web-1-")).toEqual([...ids]);
+    // The host accepted two starts; one ExecutionStarted was discarded, so one orchestration made one capture.
+    const [id] = [...ids] as string[];
+    await stack.waitForCapture(id!, (c) => c.captureName !== null, "the capture to be created");
+    const { armClients } = await import("../azure/armClients.js");
+    const captures = [];
+    for await (const capture of armClients(SUBSCRIPTION).network.packetCaptures.list("NetworkWatcherRG", "NetworkWatcher_westus2")) captures.push(capture);
+    expect(captures.filter((c) => c.name?.startsWith("alertcap-vm-web-1-"))).toHaveLength(1);
   });
 
   it("links only to alertcap's own status route: no answer carries the durable system key or a management URL", async () => {

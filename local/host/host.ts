@@ -32,6 +32,8 @@ export interface HostOptions {
   functionKey?: string;
   /** The host's request body limit (Azure's default is 100 MB). */
   maxRequestBodyBytes?: number;
+  /** How many concurrent starts of one absent instance ID are all accepted (TaskHubOptions.startRace). */
+  startRace?: number;
 }
 
 export interface RunningHost {
@@ -96,6 +98,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     invoker,
     clock,
     logger,
+    ...(options.startRace ? { startRace: options.startRace } : {}),
     ...(durableConfig.maxConcurrentActivityFunctions ? { maxConcurrentActivityFunctions: durableConfig.maxConcurrentActivityFunctions } : {}),
     ...(durableConfig.maxConcurrentOrchestratorFunctions
       ? { maxConcurrentOrchestratorFunctions: durableConfig.maxConcurrentOrchestratorFunctions }

@@ -30,6 +30,8 @@ const host = await startHost({
   ...(values.main ? { main: values.main } : {}),
   ...(process.env.ALERTCAP_FUNCTION_KEY ? { functionKey: process.env.ALERTCAP_FUNCTION_KEY } : {}),
   // The app setting Azure reads to change the host's 100 MB request body limit.
+  // Test switch: accept this many concurrent starts of one absent instance ID, as Azure Storage can.
+  ...(process.env.ALERTCAP_HOST_START_RACE ? { startRace: Number(process.env.ALERTCAP_HOST_START_RACE) } : {}),
   ...(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT ? { maxRequestBodyBytes: Number(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT) } : {}),
 });
 // Where the system key is, never the key itself: it opens every durable instance (start, terminate, purge, events).

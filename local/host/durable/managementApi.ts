@@ -137,7 +137,9 @@ export class DurableHttpApi {
     try {
       await this.hub.startNew(functionName, id, input);
     } catch (error) {
-      if (error instanceof InstanceConflictError) return message(409, error.message);
+      // The extension lets the storage provider's InvalidOperationException escape (OverridableStates): the
+      // Functions host answers 500 with no body, not the 409 the docs suggest.
+      if (error instanceof InstanceConflictError) return { status: 500, headers: {} };
       return message(400, `One or more of the arguments submitted is incorrect: ${(error as Error).message}`);
     }
     const payload = this.urls.forInstance(id);

@@ -72,6 +72,8 @@ export interface InstanceRecord {
   /** EventIds the extension allocated itself for retry timers and retried TaskScheduled events. */
   retryEventIds: number[];
   episodes: number;
+  /** The execution the instance row names; a queued ExecutionStarted of another execution is discarded (dedupe). */
+  executionId?: string;
 }
 
 export class InstanceStore {

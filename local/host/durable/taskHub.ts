@@ -3,6 +3,7 @@
 // delivers external events, continues-as-new, and persists every step (see store.ts). What DTFx enforces on replay
 // is enforced here on every episode, plus a stricter guard: the same history replayed twice must give the same
 // result, which catches Date.now(), Math.random() and environment reads in orchestrator code.
+import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import type { Invoker } from "../invoker.js";
 import { fromTypedData } from "../invoker.js";
@@ -38,11 +39,22 @@ export interface TaskHubOptions {
   logger: HostLogger;
   maxConcurrentActivityFunctions?: number;
   maxConcurrentOrchestratorFunctions?: number;
+  /**
+   * Reproduces Azure Storage's start race on demand: the first `startRace` starts of an absent instance ID all pass
+   * the existence check (each read the Instances table before any of them wrote it), each writes the row over the
+   * last, and the dispatcher keeps only the ExecutionStarted of the execution the row names (DTFx
+   * DedupeExecutionStartedMessagesAsync). Until the race is complete (that many starts, or 1 s) the instance is
+   * not visible. Unset: starts of one ID are serialised, as they mostly are.
+   */
+  startRace?: number;
 }
 
 export type ControlResult = "accepted" | "notFound" | "gone";
 
+/** A start of an instance that is Pending, Running, Suspended or ContinuedAsNew (the extension answers 500). */
 export class InstanceConflictError extends Error {}
+
+const START_RACE_WINDOW_MS = 1000;
 
 /** Fields of the extension's orchestration trigger payload that never change here (OrchestrationContextToString). */
 const TRIGGER_CONSTANTS = {
@@ -71,6 +83,8 @@ export class TaskHub {
   private closed = false;
   private readonly maxActivities: number;
   private readonly maxOrchestrations: number;
+  /** Starts of an absent ID gathered by the start race (startRace option), by instance ID. */
+  private readonly startRaces = new Map<string, { starts: number; complete: Promise<void>; finish: () => void }>();
 
   constructor(private readonly options: TaskHubOptions) {
     this.hubName = options.hubName;
@@ -109,12 +123,17 @@ export class TaskHub {
   async startNew(name: string, instanceId: string, input: unknown): Promise<void> {
     const fn = this.options.invoker;
     fn.triggerBindingName(name, "orchestrationTrigger"); // throws for an unknown orchestrator
-    await this.withInstance(instanceId, () => {
-      const existing = this.records.get(instanceId);
-      if (existing && !TERMINAL_STATUSES.has(existing.status)) {
-        throw new InstanceConflictError(`An instance with ID '${instanceId}' already exists (status ${existing.status}).`);
+    const race = this.options.startRace && this.options.startRace > 1 ? this.joinStartRace(instanceId) : undefined;
+    if (race) await race;
+    const executionId = randomUUID().replace(/-/g, "");
+    await this.withInstance(instanceId, (existing) => {
+      if (existing && !TERMINAL_STATUSES.has(existing.status) && !(race && existing.status === "Pending" && existing.episodes === 0)) {
+        throw new InstanceConflictError(`An Orchestration instance with the status ${existing.status} already exists.`);
       }
       const now = this.clock.now().toISOString();
+      const started = { event: history.executionStarted(this.clock.now(), name, input, instanceId, executionId) };
+      // A racing start that lost the existence check still queues its message; the row is simply overwritten.
+      const queued = race && existing && !TERMINAL_STATUSES.has(existing.status) ? existing.inbox : [];
       const record: InstanceRecord = {
         instanceId,
         name,
@@ -126,16 +145,41 @@ export class TaskHub {
         lastUpdatedTime: now,
         generation: 0,
         history: [],
-        inbox: [{ event: history.executionStarted(this.clock.now(), name, input, instanceId) }],
+        inbox: [...queued, started],
         activities: [],
         timers: [],
         retryEventIds: [],
         episodes: 0,
+        executionId,
       };
       this.commit(record);
+      this.markRunnable(instanceId);
     });
     this.log(`${name} (${instanceId}) scheduled`);
-    this.markRunnable(instanceId);
+  }
+
+  /** Joins (or opens) the start race for an absent ID; undefined when the ID exists or the race is already full. */
+  private joinStartRace(instanceId: string): Promise<void> | undefined {
+    const open = this.startRaces.get(instanceId);
+    if (open) {
+      open.starts++;
+      if (open.starts >= this.options.startRace!) open.finish();
+      return open.complete;
+    }
+    if (this.records.has(instanceId)) return undefined;
+    let finish!: () => void;
+    const complete = new Promise<void>((resolve) => (finish = resolve));
+    const race = { starts: 1, complete, finish };
+    this.startRaces.set(instanceId, race);
+    this.inFlight++;
+    const timeout = setTimeout(finish, START_RACE_WINDOW_MS);
+    void complete.then(() => {
+      clearTimeout(timeout);
+      this.startRaces.delete(instanceId);
+      this.inFlight--;
+      this.checkIdle();
+    });
+    return complete;
   }
 
   async raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<ControlResult> {
@@ -303,6 +347,7 @@ export class TaskHub {
     let runAgain = false;
     await this.withInstance(instanceId, async (record) => {
       if (!record || TERMINAL_STATUSES.has(record.status) || record.status === "Suspended") return;
+      this.discardStaleStarts(record);
       const batch = this.takeBatch(record);
       if (batch.length === 0) return;
       const now = this.clock.now();
@@ -328,6 +373,19 @@ export class TaskHub {
     });
     for (const activity of toDispatch) this.dispatchActivity(instanceId, activity);
     if (runAgain) this.markRunnable(instanceId);
+  }
+
+  /** DTFx DedupeExecutionStartedMessagesAsync: an ExecutionStarted for an execution other than the row's is dropped. */
+  private discardStaleStarts(record: InstanceRecord): void {
+    if (!record.executionId) return;
+    const before = record.inbox.length;
+    record.inbox = record.inbox.filter((m) => {
+      if (m.event.EventType !== EventType.ExecutionStarted) return true;
+      const instance = m.event.OrchestrationInstance as { ExecutionId?: string } | undefined;
+      return !instance?.ExecutionId || instance.ExecutionId === record.executionId;
+    });
+    const dropped = before - record.inbox.length;
+    if (dropped > 0) this.log(`discarded ${dropped} duplicate ExecutionStarted message(s) for ${record.instanceId}`, "warning");
   }
 
   /** Runs the orchestrator on `episodeHistory` twice and insists on the same answer. */
