@@ -45,6 +45,8 @@ export interface PendingTimer {
   fireAt: string;
   /** Set on a back-off timer the extension created between two attempts of a retried activity. */
   retry?: RetryChain;
+  /** Cancelled by the orchestrator: it no longer keeps the instance Running, but its message still arrives. */
+  cancelled?: boolean;
 }
 
 /** A message waiting for the next episode; retry-chain messages carry the chain they belong to. */

@@ -84,6 +84,8 @@ export class TaskHub {
   private readonly maxActivities: number;
   private readonly maxOrchestrations: number;
   /** Starts of an absent ID gathered by the start race (startRace option), by instance ID. */
+  /** Armed timers not yet called back, by `instance/generation/timerId`, with their instants. */
+  private readonly armed = new Map<string, number>();
   private readonly startRaces = new Map<string, { starts: number; complete: Promise<void>; finish: () => void }>();
 
   constructor(private readonly options: TaskHubOptions) {
@@ -188,12 +190,10 @@ export class TaskHub {
       if (TERMINAL_STATUSES.has(record.status)) return "gone";
       record.inbox.push({ event: history.eventRaised(this.clock.now(), eventName, data) });
       this.commit(record);
+      this.markRunnable(instanceId);
       return "accepted";
     });
-    if (result === "accepted") {
-      this.log(`event "${eventName}" raised to ${instanceId}`);
-      this.markRunnable(instanceId);
-    }
+    if (result === "accepted") this.log(`event "${eventName}" raised to ${instanceId}`);
     return result;
   }
 
@@ -234,9 +234,9 @@ export class TaskHub {
       record.history.push(history.executionResumed(this.clock.now(), reason));
       record.status = "Running";
       this.commit(record);
+      this.markRunnable(instanceId);
       return "accepted";
     });
-    if (result === "accepted") this.markRunnable(instanceId);
     return result;
   }
 
@@ -272,7 +272,12 @@ export class TaskHub {
   // ---- internals ----
 
   private isIdle(): boolean {
-    return this.runnable.size === 0 && this.runningEpisodes === 0 && this.runningActivities === 0 && this.activityQueue.length === 0 && this.inFlight === 0;
+    if (this.runnable.size > 0 || this.runningEpisodes > 0 || this.runningActivities > 0 || this.activityQueue.length > 0 || this.inFlight > 0) return false;
+    // A timer whose instant has come but whose callback has not run yet (a clock calls back asynchronously) is
+    // work about to happen: idle now would let a caller look before the timer's episode is even scheduled.
+    const now = this.clock.now().getTime();
+    for (const fireAt of this.armed.values()) if (fireAt <= now) return false;
+    return true;
   }
 
   private checkIdle(): void {
@@ -359,7 +364,10 @@ export class TaskHub {
       record.episodes++;
       try {
         const state = await this.replay(record, episodeHistory);
-        this.applyEpisode(record, episodeHistory, batch, state, toDispatch);
+        const carried = state.error === undefined && flattenActions(state).some((a) => a.actionType === ActionType.ContinueAsNew)
+          ? await this.unprocessedEvents(record, episodeHistory, batch)
+          : [];
+        this.applyEpisode(record, episodeHistory, batch, state, toDispatch, carried);
       } catch (error) {
         toDispatch.length = 0;
         const message = error instanceof Error ? error.message : String(error);
@@ -373,6 +381,24 @@ export class TaskHub {
     });
     for (const activity of toDispatch) this.dispatchActivity(instanceId, activity);
     if (runAgain) this.markRunnable(instanceId);
+  }
+
+  /**
+   * Events of this batch the orchestrator never saw: durable-functions stops reading history once the orchestrator
+   * has continued as new, and Azure Storage (EventBehaviourForContinueAsNew = Carryover, DTFx
+   * AddEventToNextIteration) hands such events to the next generation. Found by replaying growing prefixes of the
+   * batch until the orchestrator continues as new.
+   */
+  private async unprocessedEvents(record: InstanceRecord, episodeHistory: HistoryEvent[], batch: InboxMessage[]): Promise<InboxMessage[]> {
+    if (!batch.slice(1).some((m) => m.event.EventType === EventType.EventRaised)) return [];
+    const before = episodeHistory.length - batch.length;
+    for (let seen = 1; seen < batch.length; seen++) {
+      const state = await this.invokeOrchestrator(record, episodeHistory.slice(0, before + seen), true);
+      if (flattenActions(state).some((a) => a.actionType === ActionType.ContinueAsNew)) {
+        return batch.slice(seen).filter((m) => m.event.EventType === EventType.EventRaised);
+      }
+    }
+    return [];
   }
 
   /** DTFx DedupeExecutionStartedMessagesAsync: an ExecutionStarted for an execution other than the row's is dropped. */
@@ -434,6 +460,7 @@ export class TaskHub {
     batch: InboxMessage[],
     state: OrchestratorState,
     toDispatch: PendingActivity[],
+    carried: InboxMessage[] = [],
   ): void {
     const now = this.clock.now();
     const actions = flattenActions(state);
@@ -455,7 +482,8 @@ export class TaskHub {
       if (past) {
         assertSameAction(record.name, action, past);
         if (action.actionType === ActionType.CreateTimer && action.isCanceled) {
-          record.timers = record.timers.filter((t) => t.timerId !== past.EventId);
+          const timer = record.timers.find((t) => t.timerId === past.EventId && t.generation === record.generation);
+          if (timer) timer.cancelled = true;
         }
         return;
       }
@@ -463,7 +491,7 @@ export class TaskHub {
       if (action.actionType === ActionType.CreateTimer) {
         const fireAt = new Date(action.fireAt as string).toISOString();
         appended.push(history.timerCreated(now, id, fireAt));
-        if (!action.isCanceled) record.timers.push({ timerId: id, generation: record.generation, fireAt });
+        record.timers.push({ timerId: id, generation: record.generation, fireAt, ...(action.isCanceled ? { cancelled: true } : {}) });
       } else {
         const name = action.functionName as string;
         appended.push(history.taskScheduled(now, id, name, action.input));
@@ -490,7 +518,10 @@ export class TaskHub {
       const id = nextId++;
       record.retryEventIds.push(id);
       if (retryMessage.event.EventType === EventType.TaskFailed) {
-        const fireAt = new Date(now.getTime() + retryDelayMs(chain)).toISOString();
+        // After the last attempt DTFx's RetryInterceptor still creates a timer, due at once (its compatibility
+        // timer), and the failure reaches the orchestrator only after it fires.
+        const last = chain.attempt >= chain.options.maxNumberOfAttempts;
+        const fireAt = new Date(now.getTime() + (last ? 0 : retryDelayMs(chain))).toISOString();
         appended.push(history.timerCreated(now, id, fireAt));
         record.timers.push({ timerId: id, generation: record.generation, fireAt, retry: chain });
       } else if (chain.attempt < chain.options.maxNumberOfAttempts) {
@@ -520,7 +551,15 @@ export class TaskHub {
       toDispatch.length = 0;
       this.log(`${record.name} (${record.instanceId}) failed: ${state.error.split("\n")[0]}`, "error");
     } else if (continueAsNew) {
-      this.continueAsNew(record, continueAsNew);
+      this.continueAsNew(record, continueAsNew, carried);
+      toDispatch.length = 0;
+    } else if (state.isDone && record.timers.some((t) => !t.cancelled && t.generation === record.generation)) {
+      // "All pending timers must be completed or canceled": an orchestrator that returns with a timer still open
+      // stays Running until the timer fires, and completes in the episode that delivers it.
+      episodeHistory.push(history.orchestratorCompleted(now));
+      record.history = episodeHistory;
+      const dropped = new Set(toDispatch);
+      record.activities = record.activities.filter((a) => !dropped.has(a));
       toDispatch.length = 0;
     } else if (state.isDone) {
       episodeHistory.push(history.executionCompleted(now, "Completed", state.output), history.orchestratorCompleted(now));
@@ -536,9 +575,10 @@ export class TaskHub {
 
   /**
    * A new generation with a fresh history and the new input. Results of the old generation's activities and timers
-   * are dropped; external events that arrived meanwhile are kept for the new generation.
+   * are dropped; external events that arrived meanwhile, and those of the last batch the orchestrator never read,
+   * are kept for the new generation.
    */
-  private continueAsNew(record: InstanceRecord, action: Action): void {
+  private continueAsNew(record: InstanceRecord, action: Action, carried: InboxMessage[]): void {
     const input = typeof action.input === "string" ? (JSON.parse(action.input) as unknown) : action.input;
     record.generation++;
     record.input = input ?? null;
@@ -548,6 +588,7 @@ export class TaskHub {
     record.retryEventIds = [];
     record.inbox = [
       { event: history.executionStarted(this.clock.now(), record.name, input, record.instanceId) },
+      ...carried,
       ...record.inbox.filter((m) => m.event.EventType === EventType.EventRaised),
     ];
     record.status = "Running";
@@ -562,17 +603,21 @@ export class TaskHub {
   }
 
   private armTimer(instanceId: string, timerId: number, generation: number, fireAt: string): void {
+    const key = `${instanceId}/${generation}/${timerId}`;
+    this.armed.set(key, new Date(fireAt).getTime());
     this.clock.at(new Date(fireAt), () => {
+      this.armed.delete(key);
       void this.withInstance(instanceId, (record) => {
         const timer = record?.timers.find((t) => t.timerId === timerId && t.generation === generation);
-        if (!record || !timer || TERMINAL_STATUSES.has(record.status)) return false;
+        if (!record || !timer || TERMINAL_STATUSES.has(record.status)) return;
         record.timers = record.timers.filter((t) => t !== timer);
         const message: InboxMessage = { event: history.timerFired(this.clock.now(), timerId, fireAt) };
         if (timer.retry) message.retry = timer.retry;
         record.inbox.push(message);
         this.commit(record);
-        return true;
-      }).then((fired) => fired && this.markRunnable(instanceId));
+        // Runnable before the lock is released, so whenIdle() cannot resolve between delivery and scheduling.
+        this.markRunnable(instanceId);
+      });
     });
   }
 
@@ -614,15 +659,14 @@ export class TaskHub {
       const attempt = activity.retry ? ` (attempt ${activity.retry.attempt} of ${activity.retry.options.maxNumberOfAttempts})` : "";
       this.log(`activity ${activity.name} for ${instanceId} failed${attempt}: ${err.message}`, "warning");
     }
-    const delivered = await this.withInstance(instanceId, (record) => {
+    await this.withInstance(instanceId, (record) => {
       const pending = record?.activities.find((a) => a.taskId === activity.taskId && a.generation === activity.generation);
-      if (!record || !pending || TERMINAL_STATUSES.has(record.status)) return false;
+      if (!record || !pending || TERMINAL_STATUSES.has(record.status)) return;
       record.activities = record.activities.filter((a) => a !== pending);
       record.inbox.push(message);
       this.commit(record);
-      return true;
+      this.markRunnable(instanceId);
     });
-    if (delivered) this.markRunnable(instanceId);
   }
 }
 
