@@ -7,7 +7,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
 import { aadAuthEnabled, checkActionGroupToken } from "../auth/actionGroupToken.js";
-import { allowedScopes, captureSettingsOrError, maxAlertBytes } from "../config/appSettings.js";
+import { allowedScopes, captureSettingsOrError, maxAlertBytes, maxTargetsPerAlert } from "../config/appSettings.js";
 import type { CaptureTarget } from "../domain/alerts/armId.js";
 import { type AlertDecision, decideAlertText } from "../domain/alerts/decide.js";
 import { eventLine } from "../domain/telemetry/events.js";
@@ -187,6 +187,10 @@ export async function receiveAlert(request: HttpRequest, context: InvocationCont
     });
   }
 
+  const targetLimit = maxTargetsPerAlert();
+  const acting = inScope.slice(0, targetLimit);
+  const overLimit = inScope.slice(targetLimit);
+
   const client = df.getClient(context);
   let results: TargetResult[];
   if (decision.decision === "capture") {
@@ -195,14 +199,17 @@ export async function receiveAlert(request: HttpRequest, context: InvocationCont
       context.error(settings.error);
       return json(503, { ...summary, reason: settings.error });
     }
-    results = await Promise.all(inScope.map((t) => startCapture(client, t, decision, settings.settings)));
+    results = await Promise.all(acting.map((t) => startCapture(client, t, decision, settings.settings)));
   } else {
-    results = await Promise.all(inScope.map((t) => requestStop(client, t, decision)));
+    results = await Promise.all(acting.map((t) => requestStop(client, t, decision)));
   }
   for (const r of results) {
     context.log(eventLine("alert.received", { target: r.target, instanceId: r.id, decision: decision.decision, outcome: r.outcome, schema: decision.schema, alertId: decision.alertId, rule: decision.alert?.ruleName ?? null }));
   }
-  const skipped = outOfScope.map((t) => ({ target: t.id, outcome: "out-of-scope", reason: "Outside ALERTCAP_ALLOWED_SCOPES: left alone." }));
+  const skipped = [
+    ...overLimit.map((t) => ({ target: t.id, outcome: "skipped", reason: `Beyond the first ${targetLimit} targets of one alert (ALERTCAP_MAX_TARGETS_PER_ALERT): left alone.` })),
+    ...outOfScope.map((t) => ({ target: t.id, outcome: "out-of-scope", reason: "Outside ALERTCAP_ALLOWED_SCOPES: left alone." })),
+  ];
   const first = results[0]!;
   const acted = results.some((r) => r.outcome === "started" || r.outcome === "already-running" || r.outcome === "stop-requested");
   const reason = results.length === 1 ? `${decision.reason} ${first.reason}` : decision.reason;

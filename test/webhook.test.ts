@@ -95,6 +95,30 @@ describe("alert webhook on the local stack", () => {
     expect(answer.body.reason).toMatch(/accepts alerts up to \d+ bytes/);
   });
 
+  it("answers 413 just above 256 KiB by default (the most an action group sends)", async () => {
+    const alert = JSON.parse(metricAlert(vmId("vm-web-1"))) as Record<string, unknown>;
+    const padded = (size: number) => {
+      const base = JSON.stringify({ ...alert, padding: "" });
+      return JSON.stringify({ ...alert, padding: "x".repeat(size - base.length) });
+    };
+    const over = await stack.postAlert(padded(256 * 1024 + 1));
+    expect(over.status).toBe(413);
+    expect(over.body.reason).toMatch(/accepts alerts up to 262144 bytes/);
+    expect((await stack.postAlert(padded(256 * 1024))).status).not.toBe(413);
+  });
+
+  it("acts on at most ALERTCAP_MAX_TARGETS_PER_ALERT (10) targets of one alert and reports the rest as skipped", async () => {
+    const targets = Array.from({ length: 12 }, (_, i) => vmId(`vm-many-${i}`));
+    const alert = JSON.parse(metricAlert(targets[0]!, "Resolved")) as { data: { essentials: { alertTargetIDs: string[]; configurationItems: string[] } } };
+    alert.data.essentials.alertTargetIDs = targets;
+    alert.data.essentials.configurationItems = targets.map((t) => t.split("/").at(-1)!);
+    const answer = await stack.postAlert(JSON.stringify(alert));
+    expect(answer.status).toBe(200);
+    const outcomes = (answer.body.targets as Array<{ target: string; outcome: string }>).map((t) => [t.target.split("/").at(-1), t.outcome]);
+    expect(outcomes.filter(([, o]) => o === "nothing-to-stop")).toHaveLength(10);
+    expect(outcomes.filter(([, o]) => o === "skipped")).toEqual([["vm-many-10", "skipped"], ["vm-many-11", "skipped"]]);
+  });
+
   it("explains what is wrong with bodies that are not alerts", async () => {
     const notJson = await stack.postAlert("{not json");
     expect(notJson.status).toBe(400);
