@@ -124,3 +124,23 @@ describe("local host task hub on a virtual clock", () => {
     expect(eventTypes(id)).toContain(EventType.TimerFired);
   });
 });
+
+describe("an instance started again over a finished one", () => {
+  it("does not let the old execution's timer fire into the new one", async () => {
+    const id = "restarted-1";
+    await host.hub.startNew("ForgetsTimer", id, null);
+    await host.hub.whenIdle();
+    const oldTimer = new Date(record(id).timers[0]!.fireAt).getTime();
+    await host.hub.terminate(id, "operator");
+    clock.advanceTo(new Date(clock.now().getTime() + 30_000));
+    await host.hub.startNew("ForgetsTimer", id, null);
+    await host.hub.whenIdle();
+    // The old execution's timer comes due; the new execution's own timer is 30 s later.
+    clock.advanceTo(new Date(oldTimer));
+    await host.hub.whenIdle();
+    expect(record(id).status).toBe("Running");
+    expect(eventTypes(id)).not.toContain(EventType.TimerFired);
+    await fireNextTimer(id);
+    expect(record(id).output).toBe("timed out");
+  });
+});

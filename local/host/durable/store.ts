@@ -34,6 +34,8 @@ export interface PendingActivity {
   /** EventId of the TaskScheduled event this execution answers. */
   taskId: number;
   generation: number;
+  /** The execution that scheduled it: a restarted or purged-and-restarted instance reuses IDs and generations. */
+  executionId?: string;
   name: string;
   input: unknown;
   retry?: RetryChain;
@@ -42,6 +44,7 @@ export interface PendingActivity {
 export interface PendingTimer {
   timerId: number;
   generation: number;
+  executionId?: string;
   fireAt: string;
   /** Set on a back-off timer the extension created between two attempts of a retried activity. */
   retry?: RetryChain;

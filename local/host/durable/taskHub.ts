@@ -26,6 +26,7 @@ import {
   type InstanceRecord,
   type InstanceStore,
   type PendingActivity,
+  type PendingTimer,
   type RetryChain,
   type RuntimeStatus,
   TERMINAL_STATUSES,
@@ -109,7 +110,7 @@ export class TaskHub {
       this.records.set(record.instanceId, record);
       if (TERMINAL_STATUSES.has(record.status)) continue;
       resumed++;
-      for (const timer of record.timers) this.armTimer(record.instanceId, timer.timerId, timer.generation, timer.fireAt);
+      for (const timer of record.timers) this.armTimer(record.instanceId, timer);
       for (const activity of record.activities) this.dispatchActivity(record.instanceId, activity);
       if (record.inbox.length > 0) this.markRunnable(record.instanceId);
     }
@@ -491,11 +492,11 @@ export class TaskHub {
       if (action.actionType === ActionType.CreateTimer) {
         const fireAt = new Date(action.fireAt as string).toISOString();
         appended.push(history.timerCreated(now, id, fireAt));
-        record.timers.push({ timerId: id, generation: record.generation, fireAt, ...(action.isCanceled ? { cancelled: true } : {}) });
+        record.timers.push({ timerId: id, ...this.owner(record), fireAt, ...(action.isCanceled ? { cancelled: true } : {}) });
       } else {
         const name = action.functionName as string;
         appended.push(history.taskScheduled(now, id, name, action.input));
-        const activity: PendingActivity = { taskId: id, generation: record.generation, name, input: action.input };
+        const activity: PendingActivity = { taskId: id, ...this.owner(record), name, input: action.input };
         if (action.actionType === ActionType.CallActivityWithRetry && action.retryOptions) {
           activity.retry = { name, input: action.input, options: action.retryOptions, attempt: 1, firstAttemptAt: now.toISOString() };
         }
@@ -523,11 +524,11 @@ export class TaskHub {
         const last = chain.attempt >= chain.options.maxNumberOfAttempts;
         const fireAt = new Date(now.getTime() + (last ? 0 : retryDelayMs(chain))).toISOString();
         appended.push(history.timerCreated(now, id, fireAt));
-        record.timers.push({ timerId: id, generation: record.generation, fireAt, retry: chain });
+        record.timers.push({ timerId: id, ...this.owner(record), fireAt, retry: chain });
       } else if (chain.attempt < chain.options.maxNumberOfAttempts) {
         const next: RetryChain = { ...chain, attempt: chain.attempt + 1 };
         appended.push(history.taskScheduled(now, id, chain.name, chain.input));
-        const activity: PendingActivity = { taskId: id, generation: record.generation, name: chain.name, input: chain.input, retry: next };
+        const activity: PendingActivity = { taskId: id, ...this.owner(record), name: chain.name, input: chain.input, retry: next };
         record.activities.push(activity);
         toDispatch.push(activity);
         this.log(`${chain.name} retry ${next.attempt} of ${chain.options.maxNumberOfAttempts} for ${record.instanceId}`);
@@ -537,7 +538,7 @@ export class TaskHub {
     }
 
     for (const armed of record.timers.filter((t) => appended.some((e) => e.EventId === t.timerId && e.EventType === EventType.TimerCreated))) {
-      this.armTimer(record.instanceId, armed.timerId, armed.generation, armed.fireAt);
+      this.armTimer(record.instanceId, armed);
     }
     if (state.customStatus !== undefined) record.customStatus = state.customStatus;
     episodeHistory.push(...appended);
@@ -602,13 +603,19 @@ export class TaskHub {
     record.activities = [];
   }
 
-  private armTimer(instanceId: string, timerId: number, generation: number, fireAt: string): void {
-    const key = `${instanceId}/${generation}/${timerId}`;
+  /** Which execution and generation a timer or activity belongs to. */
+  private owner(record: InstanceRecord): { generation: number; executionId?: string } {
+    return { generation: record.generation, ...(record.executionId ? { executionId: record.executionId } : {}) };
+  }
+
+  private armTimer(instanceId: string, armedTimer: PendingTimer): void {
+    const { timerId, generation, executionId, fireAt } = armedTimer;
+    const key = `${instanceId}/${executionId ?? ""}/${generation}/${timerId}`;
     this.armed.set(key, new Date(fireAt).getTime());
     this.clock.at(new Date(fireAt), () => {
       this.armed.delete(key);
       void this.withInstance(instanceId, (record) => {
-        const timer = record?.timers.find((t) => t.timerId === timerId && t.generation === generation);
+        const timer = record?.timers.find((t) => t.timerId === timerId && t.generation === generation && t.executionId === executionId);
         if (!record || !timer || TERMINAL_STATUSES.has(record.status)) return;
         record.timers = record.timers.filter((t) => t !== timer);
         const message: InboxMessage = { event: history.timerFired(this.clock.now(), timerId, fireAt) };
@@ -660,7 +667,9 @@ export class TaskHub {
       this.log(`activity ${activity.name} for ${instanceId} failed${attempt}: ${err.message}`, "warning");
     }
     await this.withInstance(instanceId, (record) => {
-      const pending = record?.activities.find((a) => a.taskId === activity.taskId && a.generation === activity.generation);
+      const pending = record?.activities.find(
+        (a) => a.taskId === activity.taskId && a.generation === activity.generation && a.executionId === activity.executionId,
+      );
       if (!record || !pending || TERMINAL_STATUSES.has(record.status)) return;
       record.activities = record.activities.filter((a) => a !== pending);
       record.inbox.push(message);
