@@ -1,7 +1,7 @@
 // The local host's task hub in this process on a virtual clock, on the sample app: where Azure is less kind than a
 // naive host (events that arrive with the timer before continueAsNew, timers left open or cancelled, the retry's
 // compatibility timer) and whenIdle(), which the virtual-clock tests rely on.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +91,23 @@ describe("local host task hub on a virtual clock", () => {
     expect(record(id).output).toBe("approved by bob");
     const types = eventTypes(id);
     expect(types.lastIndexOf(EventType.TimerFired)).toBeLessThan(types.lastIndexOf(EventType.ExecutionCompleted));
+  });
+
+  it("keeps an orchestration that returned with an activity still running Running until the activity answers", async () => {
+    const id = "open-activity-1";
+    const input = sampleInput();
+    await host.hub.startNew("LeavesActivity", id, input);
+    await host.hub.raiseEvent(id, "approve", "erin");
+    // The activity waits for a gate the test has not opened; wait for the episode that read the event.
+    for (let polls = 0; !eventTypes(id).includes(EventType.EventRaised); polls++) {
+      expect(polls, "the event's episode").toBeLessThan(5000);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(record(id).status).toBe("Running");
+    writeFileSync(join(input.traceDir, "gate"), "");
+    await host.hub.whenIdle();
+    expect(record(id).status).toBe("Completed");
+    expect(record(id).output).toBe("approved by erin");
   });
 
   it("delivers a cancelled timer's message later, as one more episode of a running orchestration", async () => {

@@ -554,9 +554,10 @@ export class TaskHub {
     } else if (continueAsNew) {
       this.continueAsNew(record, continueAsNew, carried);
       toDispatch.length = 0;
-    } else if (state.isDone && record.timers.some((t) => !t.cancelled && t.generation === record.generation)) {
-      // "All pending timers must be completed or canceled": an orchestrator that returns with a timer still open
-      // stays Running until the timer fires, and completes in the episode that delivers it.
+    } else if (state.isDone && this.leftOpen(record, toDispatch)) {
+      // "An orchestration won't get marked as completed until all its scheduled tasks have returned, or been
+      // cancelled" (durable-functions TimerTask docs): it stays Running until the last open timer fires or the last
+      // open activity answers, and completes in the episode that delivers it.
       episodeHistory.push(history.orchestratorCompleted(now));
       record.history = episodeHistory;
       const dropped = new Set(toDispatch);
@@ -572,6 +573,13 @@ export class TaskHub {
       episodeHistory.push(history.orchestratorCompleted(now));
       record.history = episodeHistory;
     }
+  }
+
+  /** An uncancelled timer or an unanswered activity of the current execution (not one scheduled just now). */
+  private leftOpen(record: InstanceRecord, justScheduled: readonly PendingActivity[]): boolean {
+    const current = (item: { generation: number; executionId?: string }) =>
+      item.generation === record.generation && item.executionId === record.executionId;
+    return record.timers.some((t) => !t.cancelled && current(t)) || record.activities.some((a) => current(a) && !justScheduled.includes(a));
   }
 
   /**
