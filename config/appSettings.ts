@@ -68,8 +68,17 @@ export function captureStorageAccountNames(): string[] {
   return [...new Set(parsed.settings.storageAccounts.map((account) => account.id.split("/").at(-1)!.toLowerCase()))];
 }
 
-/** Largest webhook body accepted (ALERTCAP_MAX_ALERT_BYTES): Azure caps common-schema alerts at 256 KB. */
+/** Largest webhook body accepted (ALERTCAP_MAX_ALERT_BYTES): action groups send at most 256 KB, the default. */
 export function maxAlertBytes(): number {
   const configured = Number(process.env.ALERTCAP_MAX_ALERT_BYTES);
-  return Number.isInteger(configured) && configured > 0 ? configured : 1024 * 1024;
+  return Number.isInteger(configured) && configured > 0 ? configured : 256 * 1024;
+}
+
+/**
+ * How many targets one alert may act on (ALERTCAP_MAX_TARGETS_PER_ALERT, default 10). An alert can name up to 100,
+ * some taken from log-search result columns, i.e. from log data an attacker may be able to write.
+ */
+export function maxTargetsPerAlert(): number {
+  const configured = Number(process.env.ALERTCAP_MAX_TARGETS_PER_ALERT);
+  return Number.isInteger(configured) && configured > 0 ? configured : 10;
 }

@@ -2,11 +2,12 @@
 // two captures for one target: the orchestration instance ID is derived from the target (Durable's singleton
 // pattern), so repeated deliveries and alert storms land on the one running capture. A Resolved alert becomes an
 // event to that capture, which stops it early.
+import { randomUUID } from "node:crypto";
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { DurableClient } from "durable-functions";
 import { aadAuthEnabled, checkActionGroupToken } from "../auth/actionGroupToken.js";
-import { allowedScopes, captureSettingsOrError, configurationProblems, maxAlertBytes } from "../config/appSettings.js";
+import { allowedScopes, captureSettingsOrError, configurationProblems, maxAlertBytes, maxTargetsPerAlert } from "../config/appSettings.js";
 import type { CaptureTarget } from "../domain/alerts/armId.js";
 import { type AlertDecision, decideAlertText } from "../domain/alerts/decide.js";
 import { eventLine } from "../domain/telemetry/events.js";
@@ -26,7 +27,6 @@ interface TargetResult {
   id: string;
   outcome: TargetOutcome;
   reason: string;
-  statusQueryGetUri?: string;
 }
 
 const json = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): HttpResponseInit => ({
@@ -34,6 +34,11 @@ const json = (status: number, body: Record<string, unknown>, headers: Record<str
   jsonBody: body,
   headers,
 });
+
+/** `/api/captures/{id}` on the origin the caller reached, without the caller's key. */
+function captureStatusUrl(requestUrl: string, id: string): string {
+  return new URL(`/api/captures/${encodeURIComponent(id)}`, new URL(requestUrl).origin).href;
+}
 
 async function currentStatus(client: DurableClient, instanceId: string) {
   try {
@@ -57,7 +62,7 @@ async function startCapture(client: DurableClient, target: CaptureTarget, decisi
   const id = captureInstanceId(target);
   const existing = await currentStatus(client, id);
   if (existing && ACTIVE_RUNTIME_STATUSES.has(existing.runtimeStatus)) {
-    return { target: target.id, id, outcome: "already-running", reason: "A capture is already running for this target; this alert joins it." };
+    return joined(target, id);
   }
   if (existing && settings.cooldownSeconds > 0) {
     const since = (Date.now() - new Date(existing.lastUpdatedTime).getTime()) / 1000;
@@ -70,22 +75,62 @@ async function startCapture(client: DurableClient, target: CaptureTarget, decisi
       };
     }
   }
-  const input: CaptureOrchestrationInput = {
+  // `startedBy` names this delivery, so it can tell afterwards whether its start is the one that runs.
+  const delivery = randomUUID();
+  const input: CaptureOrchestrationInput & { startedBy: string } = {
     target: { id: target.id, kind: target.kind, subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, name: target.name, ...(target.instanceId !== undefined ? { instanceId: target.instanceId } : {}) },
     alert: alertSummary(decision),
     settings,
+    startedBy: delivery,
   };
   try {
     await client.startNew(CAPTURE_ORCHESTRATOR, { instanceId: id, input });
   } catch {
-    // Another delivery of the same alert started it a moment ago (the task hub refuses a second start).
+    // The extension refuses to start over a Pending/Running/Suspended/ContinuedAsNew instance with a 500 (not a
+    // 409): another delivery started it a moment ago. Anything else is a real failure.
     const raced = await currentStatus(client, id);
-    if (raced && ACTIVE_RUNTIME_STATUSES.has(raced.runtimeStatus)) {
-      return { target: target.id, id, outcome: "already-running", reason: "A capture is already running for this target; this alert joins it." };
-    }
+    if (raced && ACTIVE_RUNTIME_STATUSES.has(raced.runtimeStatus)) return joined(target, id);
     throw new Error(`Could not start a capture for ${target.id}.`);
   }
+  // Accepted is not yet started: two concurrent starts of an absent ID can both be accepted (Azure Storage), and
+  // only the execution the instance row names runs; the other's ExecutionStarted is discarded. So read back
+  // whose start runs before saying "started".
+  const owner = await runningDelivery(client, id);
+  if (owner !== undefined && owner !== delivery) return joined(target, id);
   return { target: target.id, id, outcome: "started", reason: "A packet capture is starting." };
+}
+
+const joined = (target: CaptureTarget, id: string): TargetResult => ({
+  target: target.id,
+  id,
+  outcome: "already-running",
+  reason: "A capture is already running for this target; this alert joins it.",
+});
+
+const OWNER_WAIT_MS = 5000;
+const OWNER_POLL_MS = 100;
+
+/**
+ * The `startedBy` of the execution that runs, once the task hub has taken the instance out of Pending (by then a
+ * duplicate start has been discarded). After OWNER_WAIT_MS it answers from the row as it stands (the last writer,
+ * which is the one dedupe keeps); undefined when that cannot be read.
+ */
+async function runningDelivery(client: DurableClient, id: string): Promise<string | undefined> {
+  const deadline = Date.now() + OWNER_WAIT_MS;
+  for (;;) {
+    let status: Awaited<ReturnType<DurableClient["getStatus"]>> | undefined;
+    try {
+      status = await client.getStatus(id, { showInput: true });
+    } catch {
+      status = undefined; // not visible yet
+    }
+    const pending = !status || status.runtimeStatus === "Pending";
+    if (!pending || Date.now() > deadline) {
+      const startedBy = (status?.input as { startedBy?: unknown } | null | undefined)?.startedBy;
+      return typeof startedBy === "string" ? startedBy : undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
+  }
 }
 
 async function requestStop(client: DurableClient, target: CaptureTarget, decision: AlertDecision): Promise<TargetResult> {
@@ -142,6 +187,10 @@ export async function receiveAlert(request: HttpRequest, context: InvocationCont
     });
   }
 
+  const targetLimit = maxTargetsPerAlert();
+  const acting = inScope.slice(0, targetLimit);
+  const overLimit = inScope.slice(targetLimit);
+
   const client = df.getClient(context);
   let results: TargetResult[];
   if (decision.decision === "capture") {
@@ -150,20 +199,25 @@ export async function receiveAlert(request: HttpRequest, context: InvocationCont
       context.error(settings.error);
       return json(503, { ...summary, reason: settings.error });
     }
-    results = await Promise.all(inScope.map((t) => startCapture(client, t, decision, settings.settings)));
+    results = await Promise.all(acting.map((t) => startCapture(client, t, decision, settings.settings)));
   } else {
-    results = await Promise.all(inScope.map((t) => requestStop(client, t, decision)));
+    results = await Promise.all(acting.map((t) => requestStop(client, t, decision)));
   }
   for (const r of results) {
-    r.statusQueryGetUri = client.createHttpManagementPayload(r.id).statusQueryGetUri;
     context.log(eventLine("alert.received", { target: r.target, instanceId: r.id, decision: decision.decision, outcome: r.outcome, schema: decision.schema, alertId: decision.alertId, rule: decision.alert?.ruleName ?? null }));
   }
-  const skipped = outOfScope.map((t) => ({ target: t.id, outcome: "out-of-scope", reason: "Outside ALERTCAP_ALLOWED_SCOPES: left alone." }));
+  const skipped = [
+    ...overLimit.map((t) => ({ target: t.id, outcome: "skipped", reason: `Beyond the first ${targetLimit} targets of one alert (ALERTCAP_MAX_TARGETS_PER_ALERT): left alone.` })),
+    ...outOfScope.map((t) => ({ target: t.id, outcome: "out-of-scope", reason: "Outside ALERTCAP_ALLOWED_SCOPES: left alone." })),
+  ];
   const first = results[0]!;
   const acted = results.some((r) => r.outcome === "started" || r.outcome === "already-running" || r.outcome === "stop-requested");
   const reason = results.length === 1 ? `${decision.reason} ${first.reason}` : decision.reason;
-  const body = { ...summary, reason, id: first.id, statusQueryGetUri: first.statusQueryGetUri, targets: [...results, ...skipped] };
-  return acted ? json(202, body, { Location: first.statusQueryGetUri!, "Retry-After": "10" }) : json(200, body);
+  // Links go to alertcap's own status route only. The durable management URLs carry the system key, which opens
+  // start/terminate/purge/raise-event on every instance: whoever holds the webhook URL must never receive it.
+  const statusUrl = captureStatusUrl(request.url, first.id);
+  const body = { ...summary, reason, id: first.id, statusUrl, targets: [...results, ...skipped] };
+  return acted ? json(202, body, { Location: statusUrl, "Retry-After": "10" }) : json(200, body);
 }
 
 app.http("alerts", {

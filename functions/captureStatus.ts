@@ -1,5 +1,6 @@
 // GET /api/captures/{id} and GET /api/captures: what a capture is doing or did, from durable state (the
-// orchestration's customStatus while it runs, its output once it ends), with the durable management URLs.
+// orchestration's customStatus while it runs, its output once it ends). Only alertcap's own fields: the durable
+// management payload carries the system key, which must never reach a caller of these routes.
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { OrchestrationRuntimeStatus, type DurableClient, type DurableOrchestrationStatus } from "durable-functions";
@@ -36,7 +37,7 @@ async function getCapture(request: HttpRequest, context: InvocationContext): Pro
     return { status: 404, jsonBody: { error: `No capture with id '${id}'.` } };
   }
   if (status.name !== CAPTURE_ORCHESTRATOR) return { status: 404, jsonBody: { error: `No capture with id '${id}'.` } };
-  return { jsonBody: { ...captureView(status), management: client.createHttpManagementPayload(id) } };
+  return { jsonBody: captureView(status) };
 }
 
 async function listCaptures(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -54,7 +54,8 @@ describe("decideAlertText", () => {
     const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
     expect(decideAlertText(deep).decision).toBe("reject");
     const deepInside = JSON.stringify(commonAlert()).replace('"alertContext":null', `"alertContext":${"[".repeat(100_000)}${"]".repeat(100_000)}`);
-    expect(decideAlertText(deepInside).decision).toBe("capture");
+    // Even inside a well-formed alert: no real alert nests that deep, and the scan refuses it before any parse.
+    expect(decideAlertText(deepInside)).toMatchObject({ decision: "reject", reason: expect.stringMatching(/more than 64 deep/) });
   });
 });
 
@@ -245,5 +246,20 @@ describe("reasons", () => {
     expect(decision.decision).toBe("reject");
     expect(decision.reason).not.toMatch(/[\u0000-\u001f]/);
     expect(decision.reason.length).toBeLessThan(600);
+  });
+});
+
+describe("nesting limit", () => {
+  it("rejects a body nested deeper than 64 before parsing it", () => {
+    const deep = decideAlertText(`${"[".repeat(65)}${"]".repeat(65)}`);
+    expect(deep.decision).toBe("reject");
+    expect(deep.reason).toMatch(/more than 64 deep/);
+    const huge = decideAlertText("[".repeat(1024 * 1024));
+    expect(huge.reason).toMatch(/more than 64 deep/);
+  });
+
+  it("counts only brackets outside strings, and lets 64 levels through to the alert checks", () => {
+    expect(decideAlertText(`${"[".repeat(64)}${"]".repeat(64)}`).reason).not.toMatch(/deep/);
+    expect(decideAlertText(JSON.stringify({ text: "[".repeat(500), quoted: '\\"[[[' })).reason).not.toMatch(/deep/);
   });
 });

@@ -244,7 +244,8 @@ describe("resource IDs", () => {
     .tuple(fc.constantFrom(..."abcXYZ019"), fc.array(nameChar, { maxLength: 40 }), fc.constantFrom(..."abcXYZ019_"))
     .map(([first, middle, last]) => `${first}${middle.join("")}${last}`);
   const resourceGroup = fc
-    .tuple(fc.array(fc.constantFrom(..."abcRG019-_().é"), { minLength: 0, maxLength: 40 }), fc.constantFrom(..."aZ9_)"))
+    // ASCII only: alertcap refuses the non-ASCII names Azure allows (see alerts.scopes.test.ts).
+    .tuple(fc.array(fc.constantFrom(..."abcRG019-_()."), { minLength: 0, maxLength: 40 }), fc.constantFrom(..."aZ9_)"))
     .map(([body, last]) => `${body.join("")}${last}`);
 
   it("parses every well-formed VM ID into its parts, with a valid instance ID and its own scopes", () => {

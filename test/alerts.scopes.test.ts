@@ -74,3 +74,26 @@ describe("isInScope", () => {
     expect(isInScope(target, [`${target.id}0`])).toBe(false);
   });
 });
+
+describe("scope comparison ignores ASCII case only", () => {
+  const KELVIN = "\u212A"; // lower-cases to "k" in JavaScript, but ARM does not take it for a K
+
+  it("does not let a Kelvin sign pass for a k, in a target or in a scope", () => {
+    const forged = `/subscriptions/${SUB}/resourceGroups/rg-${KELVIN}eep/providers/Microsoft.Compute/virtualMachines/vm1`;
+    const parsed = parseCaptureTarget(forged);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(/non-ASCII/);
+    expect(isInScope(vm("rg-keep"), [`/subscriptions/${SUB}/resourceGroups/rg-${KELVIN}eep`])).toBe(false);
+    expect(parseAllowedScopes(`/subscriptions/${SUB}/resourceGroups/rg-${KELVIN}eep`).errors).toHaveLength(1);
+  });
+
+  it("still matches ASCII names whatever their case", () => {
+    expect(isInScope(vm("RG-KEEP"), [`/subscriptions/${SUB}/resourceGroups/rg-keep`])).toBe(true);
+    expect(isInScope(vm("rg-keep"), [`/SUBSCRIPTIONS/${SUB.toUpperCase()}/resourceGroups/RG-Keep`])).toBe(true);
+  });
+
+  it("refuses resource group names with non-ASCII letters, which Azure allows but ARM may compare differently", () => {
+    const parsed = parseCaptureTarget(`/subscriptions/${SUB}/resourceGroups/rg-ü/providers/Microsoft.Compute/virtualMachines/vm1`);
+    expect(parsed.ok).toBe(false);
+  });
+});

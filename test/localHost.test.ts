@@ -195,6 +195,53 @@ describe("local Functions host", () => {
   });
 });
 
+describe("local Functions host: starts and purges as the Azure Storage backend does them", () => {
+  let host: HostProcess;
+  beforeAll(async () => {
+    host = await startHostProcess({ main: SAMPLE_APP });
+  });
+  afterAll(async () => {
+    await host?.stop();
+  });
+
+  const startAs = (id: string, input: unknown) =>
+    fetch(`${host.url}/runtime/webhooks/durabletask/orchestrators/SampleWorkflow/${id}?code=${host.systemKey}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(input),
+    });
+
+  it("refuses to start over a running instance with 500 (not 409), and starts over a terminated one", async () => {
+    const first = sampleInput({ value: 1 });
+    expect((await startAs("singleton-1", first)).status).toBe(202);
+    await eventually(async () => ((await status(host, "singleton-1")).body.customStatus ? true : undefined), "the instance to run");
+    const again = await startAs("singleton-1", sampleInput({ value: 2 }));
+    expect(again.status).toBe(500);
+    expect(((await status(host, "singleton-1")).body.input as { value: number }).value).toBe(1);
+
+    await fetch(`${host.url}/runtime/webhooks/durabletask/instances/singleton-1/terminate?reason=done&code=${host.systemKey}`, { method: "POST" });
+    await waitFor(host, "singleton-1", ["Terminated"]);
+    expect((await startAs("singleton-1", sampleInput({ value: 5 }))).status).toBe(202);
+    const restarted = await eventually(async () => {
+      const { body } = await status(host, "singleton-1");
+      return (body.customStatus as { doubled?: number } | null)?.doubled === 10 ? body : undefined;
+    }, "the new execution to run");
+    expect(restarted.runtimeStatus).toBe("Running");
+  });
+
+  it("purges by filter with only finished statuses in the filter, so a filter of running statuses purges running instances too", async () => {
+    const from = new Date().toISOString();
+    expect((await startAs("purge-running-1", sampleInput())).status).toBe(202);
+    await eventually(async () => ((await status(host, "purge-running-1")).body.customStatus ? true : undefined), "the instance to run");
+    const purge = await fetch(`${host.url}/runtime/webhooks/durabletask/instances?createdTimeFrom=${from}&runtimeStatus=Running&code=${host.systemKey}`, { method: "DELETE" });
+    expect(purge.status).toBe(200);
+    expect(await purge.json()).toEqual({ instancesDeleted: 1 });
+    expect((await fetch(`${host.url}/runtime/webhooks/durabletask/instances/purge-running-1?code=${host.systemKey}`)).status).toBe(404);
+    const noFrom = await fetch(`${host.url}/runtime/webhooks/durabletask/instances?code=${host.systemKey}`, { method: "DELETE" });
+    expect(noFrom.status).toBe(400);
+  });
+});
+
 describe("local Functions host durability", () => {
   it("finishes an orchestration after the host is killed mid-activity and restarted, losing no activity result", async () => {
     let host = await startHostProcess({ main: SAMPLE_APP });

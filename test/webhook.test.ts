@@ -19,6 +19,8 @@ describe("alert webhook on the local stack", () => {
       appSettings: {
         ALERTCAP_ALLOWED_SCOPES: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-app`,
         ALERTCAP_CAPTURE_SECONDS: "600",
+        // As Azure Storage can: the first two concurrent starts of an absent instance ID are both accepted.
+        ALERTCAP_HOST_START_RACE: "2",
       },
     });
   }, 120_000);
@@ -42,6 +44,41 @@ describe("alert webhook on the local stack", () => {
     expect(outcomes.filter((o) => o === "started")).toHaveLength(1);
     expect(outcomes.filter((o) => o === "already-running")).toHaveLength(49);
     expect(await instancesWithPrefix("cap-vm-vm-web-1-")).toEqual([...ids]);
+    // The host accepted two starts; one ExecutionStarted was discarded, so one orchestration made one capture.
+    const [id] = [...ids] as string[];
+    await stack.waitForCapture(id!, (c) => c.captureName !== null, "the capture to be created");
+    const { armClients } = await import("../azure/armClients.js");
+    const captures = [];
+    for await (const capture of armClients(SUBSCRIPTION).network.packetCaptures.list("NetworkWatcherRG", "NetworkWatcher_westus2")) captures.push(capture);
+    expect(captures.filter((c) => c.name?.startsWith("alertcap-vm-web-1-"))).toHaveLength(1);
+  });
+
+  it("links only to alertcap's own status route: no answer carries the durable system key or a management URL", async () => {
+    const res = await fetch(`${stack.url}/api/alerts?code=${stack.functionKey}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: metricAlert(vmId("vm-win-1")),
+    });
+    expect(res.status).toBe(202);
+    const text = await res.text();
+    const body = JSON.parse(text) as { id: string; statusUrl: string };
+    const headers = [...res.headers].map(([name, value]) => `${name}: ${value}`).join("\n");
+    for (const answer of [text, headers]) {
+      expect(answer).not.toContain(stack.systemKey);
+      expect(answer).not.toMatch(/runtime\/webhooks|statusQueryGetUri|code=/);
+    }
+    expect(body.statusUrl).toBe(`${stack.url}/api/captures/${body.id}`);
+    expect(res.headers.get("location")).toBe(body.statusUrl);
+
+    const status = await fetch(`${body.statusUrl}?code=${stack.functionKey}`);
+    expect(status.status).toBe(200);
+    const statusText = await status.text();
+    for (const answer of [text, headers, statusText]) {
+      expect(answer).not.toContain(stack.systemKey);
+      expect(answer).not.toContain(stack.masterKey);
+      expect(answer).not.toMatch(/runtime\/webhooks|statusQueryGetUri|code=/);
+    }
+    expect(JSON.parse(statusText)).toMatchObject({ id: body.id });
   });
 
   it("refuses a target outside ALERTCAP_ALLOWED_SCOPES with 403 and starts nothing", async () => {
@@ -56,6 +93,30 @@ describe("alert webhook on the local stack", () => {
     const answer = await stack.postAlert(JSON.stringify({ schemaId: "azureMonitorCommonAlertSchema", padding: "x".repeat(2 * 1024 * 1024) }));
     expect(answer.status).toBe(413);
     expect(answer.body.reason).toMatch(/accepts alerts up to \d+ bytes/);
+  });
+
+  it("answers 413 just above 256 KiB by default (the most an action group sends)", async () => {
+    const alert = JSON.parse(metricAlert(vmId("vm-web-1"))) as Record<string, unknown>;
+    const padded = (size: number) => {
+      const base = JSON.stringify({ ...alert, padding: "" });
+      return JSON.stringify({ ...alert, padding: "x".repeat(size - base.length) });
+    };
+    const over = await stack.postAlert(padded(256 * 1024 + 1));
+    expect(over.status).toBe(413);
+    expect(over.body.reason).toMatch(/accepts alerts up to 262144 bytes/);
+    expect((await stack.postAlert(padded(256 * 1024))).status).not.toBe(413);
+  });
+
+  it("acts on at most ALERTCAP_MAX_TARGETS_PER_ALERT (10) targets of one alert and reports the rest as skipped", async () => {
+    const targets = Array.from({ length: 12 }, (_, i) => vmId(`vm-many-${i}`));
+    const alert = JSON.parse(metricAlert(targets[0]!, "Resolved")) as { data: { essentials: { alertTargetIDs: string[]; configurationItems: string[] } } };
+    alert.data.essentials.alertTargetIDs = targets;
+    alert.data.essentials.configurationItems = targets.map((t) => t.split("/").at(-1)!);
+    const answer = await stack.postAlert(JSON.stringify(alert));
+    expect(answer.status).toBe(200);
+    const outcomes = (answer.body.targets as Array<{ target: string; outcome: string }>).map((t) => [t.target.split("/").at(-1), t.outcome]);
+    expect(outcomes.filter(([, o]) => o === "nothing-to-stop")).toHaveLength(10);
+    expect(outcomes.filter(([, o]) => o === "skipped")).toEqual([["vm-many-10", "skipped"], ["vm-many-11", "skipped"]]);
   });
 
   it("explains what is wrong with bodies that are not alerts", async () => {

@@ -64,7 +64,7 @@ describe("capture workflow on the local stack", () => {
     expect(accepted.status).toBe(202);
     expect(accepted.body.decision).toBe("capture");
     const id = accepted.body.id as string;
-    expect(accepted.body.statusQueryGetUri).toMatch(new RegExp(`^${stack.url}/runtime/webhooks/durabletask/instances/${id}\\?`));
+    expect(accepted.body.statusUrl).toBe(`${stack.url}/api/captures/${id}`);
 
     const phases = new Set<string>();
     const done = await stack.waitForCapture(id, (c) => {

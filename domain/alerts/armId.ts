@@ -81,6 +81,16 @@ export function parseCaptureTarget(value: string): { ok: true; target: CaptureTa
   }
 }
 
+/**
+ * Lower-cases A-Z and nothing else. ARM compares names ignoring ASCII case; JavaScript's Unicode case mapping would
+ * make different names equal (the Kelvin sign U+212A lower-cases to "k", so "rg-\u212Aeep" would pass for "rg-keep").
+ */
+export function asciiLower(value: string): string {
+  return value.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+
+export const isAscii = (value: string): boolean => /^[\u0000-\u007f]*$/.test(value);
+
 export function isSubscriptionId(value: string): boolean {
   return GUID.test(value);
 }
@@ -191,9 +201,13 @@ function validateComputeTarget(id: string, parsed: ParsedResourceId, kind: Captu
   if (!isResourceGroupName(resourceGroup)) {
     return `resource group name ${quote(resourceGroup)} breaks Azure's naming rules`;
   }
+  if (!isAscii(resourceGroup)) {
+    // Azure allows Unicode letters here, but ARM and alertcap would not agree on which names are the same.
+    return `resource group name ${quote(resourceGroup)} has non-ASCII characters, which alertcap refuses: ARM may not compare them as alertcap does`;
+  }
   const nameProblem = computeNameProblem(name);
   if (nameProblem) return `${noun} name ${quote(name)} ${nameProblem}`;
-  const base = { id, key: id.toLowerCase(), kind, subscriptionId: subscription, resourceGroup, name };
+  const base = { id, key: asciiLower(id), kind, subscriptionId: subscription, resourceGroup, name };
   if (kind !== "virtualMachineScaleSetInstance") return base;
   const instanceId = types[1]?.name ?? "";
   if (!INSTANCE_ID.test(instanceId) || instanceId.endsWith(".")) {
@@ -241,5 +255,5 @@ function describeResource(parsed: ParsedResourceId): string {
 }
 
 function is(segment: string | undefined, expected: string): boolean {
-  return segment !== undefined && segment.toLowerCase() === expected.toLowerCase();
+  return segment !== undefined && asciiLower(segment) === asciiLower(expected);
 }

@@ -34,6 +34,9 @@ export function decideAlertText(text: string): AlertDecision {
     return rejection(`Body is ${text.length} characters long, more than any Azure Monitor alert.`);
   }
   if (text.trim() === "") return rejection("Body is empty: an Azure Monitor alert is a JSON object.");
+  if (nestedDeeperThan(text, MAX_NESTING)) {
+    return rejection(`Body nests arrays or objects more than ${MAX_NESTING} deep, far more than any Azure Monitor alert.`);
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -42,6 +45,26 @@ export function decideAlertText(text: string): AlertDecision {
     return rejection(`Body is not JSON: ${printable(error instanceof Error ? error.message : String(error), 240)}`);
   }
   return decideAlert(body);
+}
+
+/** Real alerts nest about ten deep; a megabyte of `[[[…` costs most of a second to parse and walk. */
+const MAX_NESTING = 64;
+
+/** One pass over the text, before any parse: does an array or object open more than `limit` deep? */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /** Decides on an already parsed body. Never throws. */

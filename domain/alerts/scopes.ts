@@ -1,4 +1,4 @@
-import { isResourceGroupName, isSubscriptionId, quote, type CaptureTarget } from "./armId.js";
+import { asciiLower, isAscii, isResourceGroupName, isSubscriptionId, quote, type CaptureTarget } from "./armId.js";
 
 // ALERTCAP_ALLOWED_SCOPES limits which machines an alert may start a capture on: anyone who can make an alert
 // fire (or who learns the function key) must not be able to point captures at machines outside those scopes.
@@ -32,13 +32,14 @@ export function parseAllowedScopes(setting: string | undefined): AllowedScopes {
 }
 
 /**
- * True when the target lies under one of the scopes. Compared case-insensitively on whole path segments, so
- * `/subscriptions/s/resourceGroups/rg1` does not admit `rg10`. An empty list admits nothing.
+ * True when the target lies under one of the scopes. Compared ignoring ASCII case only (as ARM does; Unicode case
+ * mapping would let a Kelvin sign pass for a k) on whole path segments, so `/subscriptions/s/resourceGroups/rg1`
+ * does not admit `rg10`. An empty list admits nothing.
  */
 export function isInScope(target: CaptureTarget, allowedScopes: readonly string[]): boolean {
   const targetSegments = segmentsOf(target.key);
   return allowedScopes.some((scope) => {
-    const scopeSegments = segmentsOf(scope.toLowerCase());
+    const scopeSegments = segmentsOf(asciiLower(scope));
     return (
       scopeSegments.length > 0 &&
       scopeSegments.length <= targetSegments.length &&
@@ -52,15 +53,16 @@ function scopeProblem(entry: string): string | undefined {
   if (/[\u0000-\u001f\u007f]/.test(entry)) return "contains control characters";
   const segments = entry.replace(/\/$/, "").split("/");
   const [root, subscriptions, subscription, resourceGroups, resourceGroup, ...rest] = segments;
-  if (root !== "" || subscriptions?.toLowerCase() !== "subscriptions" || subscription === undefined) return expected;
+  if (root !== "" || (subscriptions && asciiLower(subscriptions)) !== "subscriptions" || subscription === undefined) return expected;
   if (!isSubscriptionId(subscription)) return `names subscription ${quote(subscription)}, which is not a GUID`;
   if (resourceGroups === undefined) return undefined;
-  if (resourceGroups.toLowerCase() !== "resourcegroups" || resourceGroup === undefined || rest.length > 0) {
+  if (asciiLower(resourceGroups) !== "resourcegroups" || resourceGroup === undefined || rest.length > 0) {
     return expected;
   }
   if (!isResourceGroupName(resourceGroup)) {
     return `names resource group ${quote(resourceGroup)}, which breaks Azure's naming rules`;
   }
+  if (!isAscii(resourceGroup)) return `names resource group ${quote(resourceGroup)}, with non-ASCII characters that alertcap refuses`;
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 // A local, Functions-compatible host: it loads the app the way the Node worker does (package.json `main`, function
 // registrations captured through `@azure/functions-core`), serves its HTTP functions with Azure's routes, keys and
 // limits, and plays the Durable extension's part (task hub, management API, the client RPC routes).
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { glob } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -14,7 +15,7 @@ import { InstanceStore } from "./durable/store.js";
 import { TaskHub } from "./durable/taskHub.js";
 import { Invoker } from "./invoker.js";
 import { type AuthLevel, type HostKeys, isAuthorized, loadOrCreateKeys } from "./keys.js";
-import { consoleLogger, type HostLogger } from "./log.js";
+import { consoleLogger, type HostLogger, registerSecret } from "./log.js";
 import { RouteTemplate } from "./routes.js";
 
 export interface HostOptions {
@@ -31,6 +32,8 @@ export interface HostOptions {
   functionKey?: string;
   /** The host's request body limit (Azure's default is 100 MB). */
   maxRequestBodyBytes?: number;
+  /** How many concurrent starts of one absent instance ID are all accepted (TaskHubOptions.startRace). */
+  startRace?: number;
 }
 
 export interface RunningHost {
@@ -85,6 +88,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   await registry.runHooks("appStart", { hookData: {}, appHookData: {}, functionAppDirectory: scriptRoot });
 
   const keys = loadOrCreateKeys(options.dataDir, options.functionKey);
+  for (const key of [keys.functionKey, keys.masterKey, keys.systemKey]) registerSecret(key);
   const invoker = new Invoker(registry, logger);
   const clock = options.clock ?? new RealClock();
   const store = new InstanceStore(options.dataDir, hubName);
@@ -94,6 +98,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     invoker,
     clock,
     logger,
+    ...(options.startRace ? { startRace: options.startRace } : {}),
     ...(durableConfig.maxConcurrentActivityFunctions ? { maxConcurrentActivityFunctions: durableConfig.maxConcurrentActivityFunctions } : {}),
     ...(durableConfig.maxConcurrentOrchestratorFunctions
       ? { maxConcurrentOrchestratorFunctions: durableConfig.maxConcurrentOrchestratorFunctions }
@@ -103,21 +108,41 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const httpFunctions = collectHttpFunctions(registry, routePrefix);
   const bodyLimit = options.maxRequestBodyBytes ?? DEFAULT_BODY_LIMIT;
 
-  // The extension's loopback listener for DurableClient (LocalHttpListener): no key, loopback only.
+  // The extension's loopback listener for DurableClient (LocalHttpListener). Loopback is no boundary on a shared
+  // machine, so it takes a key like the public routes: the system key (header or `code`), or the per-process key
+  // that the rpcBaseUrl handed to the app carries as its first path segment (durable-functions resolves relative
+  // URLs against that base and sends no header or query of its own).
+  const rpcKey = randomBytes(24).toString("base64url");
+  registerSecret(rpcKey);
   let rpcApi: DurableHttpApi | undefined;
-  const rpcServer = createServer((req, res) => {
-    void readBody(req, bodyLimit).then(async (body) => {
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      if (!url.pathname.startsWith("/durabletask/") || !rpcApi || body === undefined) return send(res, { status: 404, headers: {} });
-      send(res, await rpcApi.handle(apiRequest(req, url, "/durabletask/", body)));
-    });
-  });
+  const rpcServer = createServer((req, res) => void handleRpc(req, res));
   await listen(rpcServer, 0, "127.0.0.1");
-  const rpcBaseUrl = `http://127.0.0.1:${(rpcServer.address() as AddressInfo).port}/durabletask/`;
+  const rpcPort = (rpcServer.address() as AddressInfo).port;
+  const rpcBaseUrl = `http://127.0.0.1:${rpcPort}/${rpcKey}/durabletask/`;
+
+  async function handleRpc(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = parseRequestUrl(req.url);
+      const body = await readBody(req, bodyLimit);
+      if (!url) return send(res, { status: 400, headers: {} });
+      const keyed = url.pathname.startsWith(`/${rpcKey}/durabletask/`);
+      const base = keyed ? `/${rpcKey}/durabletask/` : "/durabletask/";
+      if (!keyed && !isAuthorized("system", headerValue(req, "x-functions-key") ?? url.searchParams.get("code") ?? undefined, keys)) {
+        return send(res, { status: 401, headers: {} });
+      }
+      if (!url.pathname.startsWith(base) || !rpcApi) return send(res, { status: 404, headers: {} });
+      if (body === undefined) return send(res, { status: 413, headers: {} });
+      send(res, await rpcApi.handle(apiRequest(req, url, base, body)));
+    } catch (error) {
+      logger.log("rpc", `${req.method} request failed: ${String(error)}`, "error");
+      if (!res.headersSent) send(res, { status: 500, headers: {} });
+    }
+  }
 
   const server = createServer((req, res) => void handleHttp(req, res));
   await listen(server, options.port ?? 7071, options.host ?? "127.0.0.1");
   const port = (server.address() as AddressInfo).port;
+  const ownHost = `127.0.0.1:${port}`;
   const url = `http://127.0.0.1:${port}`;
   // Core Tools sets this locally too; durable-functions rewrites management URLs to localhost:7071 without it.
   process.env.WEBSITE_HOSTNAME ??= `127.0.0.1:${port}`;
@@ -128,12 +153,19 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   hub.start();
   logger.log("host", `loaded ${registry.functions.size} functions from ${loaded} file(s); task hub "${hubName}"; listening on ${url}`);
+  logger.log("host", `durable client listener on http://127.0.0.1:${rpcPort} (key required)`);
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
-    const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
+    // The path and query only: the Host header is the caller's to write (`Host: [` is not a URL authority), so it
+    // never takes part in parsing, and the function sees it only when it is a plain host[:port].
+    const url = parseRequestUrl(req.url);
     let status = 500;
     try {
+      if (!url) {
+        req.resume();
+        return send(res, { status: (status = 400), headers: {}, body: { Message: "The request target is not a valid path." } });
+      }
       const declared = Number(req.headers["content-length"] ?? "0");
       if (declared > bodyLimit) {
         req.resume();
@@ -170,14 +202,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       if (!chosen?.match) return send(res, { status: (status = 404), headers: {} });
       if (!isAuthorized(chosen.fn.authLevel, presentedKey, keys)) return send(res, { status: (status = 401), headers: {} });
 
-      const answer = await invokeHttpFunction(chosen.fn, req, url, body, chosen.match.params);
+      const host = plainHost(req.headers.host) ?? ownHost;
+      const answer = await invokeHttpFunction(chosen.fn, req, new URL(`${url.pathname}${url.search}`, `http://${host}`), body, chosen.match.params);
       status = answer.status;
       send(res, answer);
     } catch (error) {
-      logger.log("http", `${req.method} ${url.pathname} failed: ${(error as Error).stack ?? String(error)}`, "error");
+      logger.log("http", `${req.method} ${url?.pathname ?? "(unparsed)"} failed: ${(error as Error).stack ?? String(error)}`, "error");
       if (!res.headersSent) send(res, { status: (status = 500), headers: {} });
     } finally {
-      logger.log("http", `${req.method} ${url.pathname}${url.search} -> ${status} (${Date.now() - started} ms)`);
+      logger.log("http", `${req.method} ${url ? `${url.pathname}${url.search}` : "(unparsed)"} -> ${status} (${Date.now() - started} ms)`);
     }
   }
 
@@ -233,6 +266,26 @@ function collectHttpFunctions(registry: CoreApiRegistry, routePrefix: string): H
     out.push({ name, route: new RouteTemplate(`${routePrefix}/${route}`), methods, authLevel, durableClientBindings, triggerBinding });
   }
   return out;
+}
+
+/**
+ * The request target as a URL on a fixed origin, or undefined when it is not a path the routes can read: not
+ * origin-form, or with a percent-escape that does not decode (routes and the durable API decode every segment).
+ */
+function parseRequestUrl(target: string | undefined): URL | undefined {
+  if (!target || !target.startsWith("/")) return undefined;
+  try {
+    const url = new URL(target, "http://127.0.0.1");
+    decodeURIComponent(url.pathname);
+    return url;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A Host header that is a plain name or address with an optional port, or undefined. */
+function plainHost(value: string | undefined): string | undefined {
+  return value && /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/.test(value) ? value : undefined;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

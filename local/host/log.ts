@@ -5,8 +5,19 @@
 const SECRET_QUERY = /([?&](?:code|sig|key|token|access_token)=)[^&#\s"']*/gi;
 const SECRET_HEADER = /((?:x-functions-key|authorization)["']?\s*[:=]\s*["']?)(?:Bearer\s+)?[^\s"',}]+/gi;
 
+/** The host's own keys, wherever they appear (a path segment, an error's `input`, a stack), not only after `code=`. */
+const knownSecrets = new Set<string>();
+
+export function registerSecret(value: string): void {
+  if (value.length < 8) return;
+  knownSecrets.add(value);
+  knownSecrets.add(encodeURIComponent(value));
+}
+
 export function redactSecrets(text: string): string {
-  return text.replace(SECRET_QUERY, "$1***").replace(SECRET_HEADER, "$1***");
+  let out = text;
+  for (const secret of knownSecrets) out = out.split(secret).join("***");
+  return out.replace(SECRET_QUERY, "$1***").replace(SECRET_HEADER, "$1***");
 }
 
 export type LogLevel = "trace" | "debug" | "information" | "warning" | "error" | "critical" | "none";

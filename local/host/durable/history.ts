@@ -103,12 +103,12 @@ const encode = (value: unknown): string | null => (value === undefined ? null : 
 export const history = {
   orchestratorStarted: (at: Date) => event(EventType.OrchestratorStarted, at),
   orchestratorCompleted: (at: Date) => event(EventType.OrchestratorCompleted, at),
-  executionStarted: (at: Date, name: string, input: unknown, instanceId: string) =>
+  executionStarted: (at: Date, name: string, input: unknown, instanceId: string, executionId?: string) =>
     event(EventType.ExecutionStarted, at, {
       Name: name,
       Input: encode(input),
       Version: "",
-      OrchestrationInstance: { InstanceId: instanceId },
+      OrchestrationInstance: executionId ? { InstanceId: instanceId, ExecutionId: executionId } : { InstanceId: instanceId },
     }),
   executionCompleted: (at: Date, status: string, result: unknown, failureDetails?: unknown) =>
     event(EventType.ExecutionCompleted, at, {

@@ -137,7 +137,9 @@ export class DurableHttpApi {
     try {
       await this.hub.startNew(functionName, id, input);
     } catch (error) {
-      if (error instanceof InstanceConflictError) return message(409, error.message);
+      // The extension lets the storage provider's InvalidOperationException escape (OverridableStates): the
+      // Functions host answers 500 with no body, not the 409 the docs suggest.
+      if (error instanceof InstanceConflictError) return { status: 500, headers: {} };
       return message(400, `One or more of the arguments submitted is incorrect: ${(error as Error).message}`);
     }
     const payload = this.urls.forInstance(id);
@@ -161,15 +163,16 @@ export class DurableHttpApi {
 
   private list(req: ApiRequest): ApiResponse {
     const statuses = (req.query.get("runtimeStatus") ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
-    const from = req.query.get("createdTimeFrom");
-    const to = req.query.get("createdTimeTo");
+    const from = isoTime(req.query.get("createdTimeFrom"));
+    const to = isoTime(req.query.get("createdTimeTo"));
+    if (from === null || to === null) return message(400, "createdTimeFrom and createdTimeTo must be ISO 8601 times.");
     const prefix = req.query.get("instanceIdPrefix");
     const showInput = flag(req.query, "showInput", true);
     const matching = this.hub
       .list()
       .filter((r) => statuses.length === 0 || statuses.includes(r.status.toLowerCase()))
-      .filter((r) => !from || r.createdTime >= new Date(from).toISOString())
-      .filter((r) => !to || r.createdTime <= new Date(to).toISOString())
+      .filter((r) => !from || r.createdTime >= from)
+      .filter((r) => !to || r.createdTime <= to)
       .filter((r) => !prefix || r.instanceId.startsWith(prefix))
       .sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId));
     const top = Number(req.query.get("top") ?? "0");
@@ -187,17 +190,27 @@ export class DurableHttpApi {
     return { status: 200, headers: {}, body: { instancesDeleted: 1 } };
   }
 
+  /**
+   * As the Azure Storage backend purges by filter (AzureTableTrackingStore.PurgeInstanceHistoryAsync): the status
+   * filter keeps only Completed, Terminated, Canceled and Failed, and an empty filter (none given, or only running
+   * statuses given) is no filter at all, so running instances in the time range are purged too. createdTimeTo
+   * defaults to now.
+   */
   private async purgeMany(req: ApiRequest): Promise<ApiResponse> {
-    const from = req.query.get("createdTimeFrom");
-    if (!from) return message(400, "createdTimeFrom is required to purge several instances.");
-    const statuses = (req.query.get("runtimeStatus") ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
-    const to = req.query.get("createdTimeTo");
+    const from = isoTime(req.query.get("createdTimeFrom"));
+    if (from === undefined) return message(400, "Please provide value for 'createdTimeFrom' parameter.");
+    const to = isoTime(req.query.get("createdTimeTo"));
+    if (from === null || to === null) return message(400, "createdTimeFrom and createdTimeTo must be ISO 8601 times.");
+    const until = to ?? new Date().toISOString();
+    const statuses = (req.query.get("runtimeStatus") ?? "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => ["completed", "terminated", "canceled", "failed"].includes(s));
     let deleted = 0;
     for (const record of this.hub.list()) {
-      if (record.createdTime < new Date(from).toISOString()) continue;
-      if (to && record.createdTime > new Date(to).toISOString()) continue;
+      if (record.createdTime < from || record.createdTime > until) continue;
       if (statuses.length > 0 && !statuses.includes(record.status.toLowerCase())) continue;
-      if ((await this.hub.purge(record.instanceId)) === "purged") deleted++;
+      if ((await this.hub.purge(record.instanceId, { evenIfRunning: true })) === "purged") deleted++;
     }
     return deleted === 0 ? { status: 404, headers: {} } : { status: 200, headers: {}, body: { instancesDeleted: deleted } };
   }
@@ -224,6 +237,13 @@ export class DurableHttpApi {
     if (result === "gone") return message(410, "The instance has already finished.");
     return { status: 202, headers: {} };
   }
+}
+
+/** A query time as ISO 8601 (undefined when absent, null when it is not a time). */
+function isoTime(value: string | null): string | undefined | null {
+  if (value === null || value === "") return undefined;
+  const time = new Date(value);
+  return Number.isNaN(time.getTime()) ? null : time.toISOString();
 }
 
 function message(status: number, text: string): ApiResponse {

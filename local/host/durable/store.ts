@@ -34,6 +34,8 @@ export interface PendingActivity {
   /** EventId of the TaskScheduled event this execution answers. */
   taskId: number;
   generation: number;
+  /** The execution that scheduled it: a restarted or purged-and-restarted instance reuses IDs and generations. */
+  executionId?: string;
   name: string;
   input: unknown;
   retry?: RetryChain;
@@ -42,9 +44,12 @@ export interface PendingActivity {
 export interface PendingTimer {
   timerId: number;
   generation: number;
+  executionId?: string;
   fireAt: string;
   /** Set on a back-off timer the extension created between two attempts of a retried activity. */
   retry?: RetryChain;
+  /** Cancelled by the orchestrator: it no longer keeps the instance Running, but its message still arrives. */
+  cancelled?: boolean;
 }
 
 /** A message waiting for the next episode; retry-chain messages carry the chain they belong to. */
@@ -72,6 +77,8 @@ export interface InstanceRecord {
   /** EventIds the extension allocated itself for retry timers and retried TaskScheduled events. */
   retryEventIds: number[];
   episodes: number;
+  /** The execution the instance row names; a queued ExecutionStarted of another execution is discarded (dedupe). */
+  executionId?: string;
 }
 
 export class InstanceStore {

@@ -3,6 +3,7 @@
 // delivers external events, continues-as-new, and persists every step (see store.ts). What DTFx enforces on replay
 // is enforced here on every episode, plus a stricter guard: the same history replayed twice must give the same
 // result, which catches Date.now(), Math.random() and environment reads in orchestrator code.
+import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import type { Invoker } from "../invoker.js";
 import { fromTypedData } from "../invoker.js";
@@ -25,6 +26,7 @@ import {
   type InstanceRecord,
   type InstanceStore,
   type PendingActivity,
+  type PendingTimer,
   type RetryChain,
   type RuntimeStatus,
   TERMINAL_STATUSES,
@@ -38,11 +40,22 @@ export interface TaskHubOptions {
   logger: HostLogger;
   maxConcurrentActivityFunctions?: number;
   maxConcurrentOrchestratorFunctions?: number;
+  /**
+   * Reproduces Azure Storage's start race on demand: the first `startRace` starts of an absent instance ID all pass
+   * the existence check (each read the Instances table before any of them wrote it), each writes the row over the
+   * last, and the dispatcher keeps only the ExecutionStarted of the execution the row names (DTFx
+   * DedupeExecutionStartedMessagesAsync). Until the race is complete (that many starts, or 1 s) the instance is
+   * not visible. Unset: starts of one ID are serialised, as they mostly are.
+   */
+  startRace?: number;
 }
 
 export type ControlResult = "accepted" | "notFound" | "gone";
 
+/** A start of an instance that is Pending, Running, Suspended or ContinuedAsNew (the extension answers 500). */
 export class InstanceConflictError extends Error {}
+
+const START_RACE_WINDOW_MS = 1000;
 
 /** Fields of the extension's orchestration trigger payload that never change here (OrchestrationContextToString). */
 const TRIGGER_CONSTANTS = {
@@ -71,6 +84,10 @@ export class TaskHub {
   private closed = false;
   private readonly maxActivities: number;
   private readonly maxOrchestrations: number;
+  /** Starts of an absent ID gathered by the start race (startRace option), by instance ID. */
+  /** Armed timers not yet called back, by `instance/generation/timerId`, with their instants. */
+  private readonly armed = new Map<string, number>();
+  private readonly startRaces = new Map<string, { starts: number; complete: Promise<void>; finish: () => void }>();
 
   constructor(private readonly options: TaskHubOptions) {
     this.hubName = options.hubName;
@@ -93,7 +110,7 @@ export class TaskHub {
       this.records.set(record.instanceId, record);
       if (TERMINAL_STATUSES.has(record.status)) continue;
       resumed++;
-      for (const timer of record.timers) this.armTimer(record.instanceId, timer.timerId, timer.generation, timer.fireAt);
+      for (const timer of record.timers) this.armTimer(record.instanceId, timer);
       for (const activity of record.activities) this.dispatchActivity(record.instanceId, activity);
       if (record.inbox.length > 0) this.markRunnable(record.instanceId);
     }
@@ -109,12 +126,17 @@ export class TaskHub {
   async startNew(name: string, instanceId: string, input: unknown): Promise<void> {
     const fn = this.options.invoker;
     fn.triggerBindingName(name, "orchestrationTrigger"); // throws for an unknown orchestrator
-    await this.withInstance(instanceId, () => {
-      const existing = this.records.get(instanceId);
-      if (existing && !TERMINAL_STATUSES.has(existing.status)) {
-        throw new InstanceConflictError(`An instance with ID '${instanceId}' already exists (status ${existing.status}).`);
+    const race = this.options.startRace && this.options.startRace > 1 ? this.joinStartRace(instanceId) : undefined;
+    if (race) await race;
+    const executionId = randomUUID().replace(/-/g, "");
+    await this.withInstance(instanceId, (existing) => {
+      if (existing && !TERMINAL_STATUSES.has(existing.status) && !(race && existing.status === "Pending" && existing.episodes === 0)) {
+        throw new InstanceConflictError(`An Orchestration instance with the status ${existing.status} already exists.`);
       }
       const now = this.clock.now().toISOString();
+      const started = { event: history.executionStarted(this.clock.now(), name, input, instanceId, executionId) };
+      // A racing start that lost the existence check still queues its message; the row is simply overwritten.
+      const queued = race && existing && !TERMINAL_STATUSES.has(existing.status) ? existing.inbox : [];
       const record: InstanceRecord = {
         instanceId,
         name,
@@ -126,16 +148,41 @@ export class TaskHub {
         lastUpdatedTime: now,
         generation: 0,
         history: [],
-        inbox: [{ event: history.executionStarted(this.clock.now(), name, input, instanceId) }],
+        inbox: [...queued, started],
         activities: [],
         timers: [],
         retryEventIds: [],
         episodes: 0,
+        executionId,
       };
       this.commit(record);
+      this.markRunnable(instanceId);
     });
     this.log(`${name} (${instanceId}) scheduled`);
-    this.markRunnable(instanceId);
+  }
+
+  /** Joins (or opens) the start race for an absent ID; undefined when the ID exists or the race is already full. */
+  private joinStartRace(instanceId: string): Promise<void> | undefined {
+    const open = this.startRaces.get(instanceId);
+    if (open) {
+      open.starts++;
+      if (open.starts >= this.options.startRace!) open.finish();
+      return open.complete;
+    }
+    if (this.records.has(instanceId)) return undefined;
+    let finish!: () => void;
+    const complete = new Promise<void>((resolve) => (finish = resolve));
+    const race = { starts: 1, complete, finish };
+    this.startRaces.set(instanceId, race);
+    this.inFlight++;
+    const timeout = setTimeout(finish, START_RACE_WINDOW_MS);
+    void complete.then(() => {
+      clearTimeout(timeout);
+      this.startRaces.delete(instanceId);
+      this.inFlight--;
+      this.checkIdle();
+    });
+    return complete;
   }
 
   async raiseEvent(instanceId: string, eventName: string, data: unknown): Promise<ControlResult> {
@@ -144,12 +191,10 @@ export class TaskHub {
       if (TERMINAL_STATUSES.has(record.status)) return "gone";
       record.inbox.push({ event: history.eventRaised(this.clock.now(), eventName, data) });
       this.commit(record);
+      this.markRunnable(instanceId);
       return "accepted";
     });
-    if (result === "accepted") {
-      this.log(`event "${eventName}" raised to ${instanceId}`);
-      this.markRunnable(instanceId);
-    }
+    if (result === "accepted") this.log(`event "${eventName}" raised to ${instanceId}`);
     return result;
   }
 
@@ -190,17 +235,21 @@ export class TaskHub {
       record.history.push(history.executionResumed(this.clock.now(), reason));
       record.status = "Running";
       this.commit(record);
+      this.markRunnable(instanceId);
       return "accepted";
     });
-    if (result === "accepted") this.markRunnable(instanceId);
     return result;
   }
 
-  /** Removes a finished instance's state; "running" for one that has not finished (the API answers 412). */
-  async purge(instanceId: string): Promise<"purged" | "notFound" | "running"> {
+  /**
+   * Removes an instance's state; "running" for one that has not finished (the extension answers 412 for a single
+   * purge), unless `evenIfRunning` (the Azure Storage backend's purge by filter deletes running instances too; their
+   * timers and activity results then find nothing to deliver to).
+   */
+  async purge(instanceId: string, options: { evenIfRunning?: boolean } = {}): Promise<"purged" | "notFound" | "running"> {
     return this.withInstance(instanceId, (record) => {
       if (!record) return "notFound";
-      if (!TERMINAL_STATUSES.has(record.status)) return "running";
+      if (!TERMINAL_STATUSES.has(record.status) && !options.evenIfRunning) return "running";
       this.records.delete(instanceId);
       this.options.store.delete(instanceId);
       return "purged";
@@ -224,7 +273,12 @@ export class TaskHub {
   // ---- internals ----
 
   private isIdle(): boolean {
-    return this.runnable.size === 0 && this.runningEpisodes === 0 && this.runningActivities === 0 && this.activityQueue.length === 0 && this.inFlight === 0;
+    if (this.runnable.size > 0 || this.runningEpisodes > 0 || this.runningActivities > 0 || this.activityQueue.length > 0 || this.inFlight > 0) return false;
+    // A timer whose instant has come but whose callback has not run yet (a clock calls back asynchronously) is
+    // work about to happen: idle now would let a caller look before the timer's episode is even scheduled.
+    const now = this.clock.now().getTime();
+    for (const fireAt of this.armed.values()) if (fireAt <= now) return false;
+    return true;
   }
 
   private checkIdle(): void {
@@ -299,6 +353,7 @@ export class TaskHub {
     let runAgain = false;
     await this.withInstance(instanceId, async (record) => {
       if (!record || TERMINAL_STATUSES.has(record.status) || record.status === "Suspended") return;
+      this.discardStaleStarts(record);
       const batch = this.takeBatch(record);
       if (batch.length === 0) return;
       const now = this.clock.now();
@@ -310,7 +365,10 @@ export class TaskHub {
       record.episodes++;
       try {
         const state = await this.replay(record, episodeHistory);
-        this.applyEpisode(record, episodeHistory, batch, state, toDispatch);
+        const carried = state.error === undefined && flattenActions(state).some((a) => a.actionType === ActionType.ContinueAsNew)
+          ? await this.unprocessedEvents(record, episodeHistory, batch)
+          : [];
+        this.applyEpisode(record, episodeHistory, batch, state, toDispatch, carried);
       } catch (error) {
         toDispatch.length = 0;
         const message = error instanceof Error ? error.message : String(error);
@@ -324,6 +382,37 @@ export class TaskHub {
     });
     for (const activity of toDispatch) this.dispatchActivity(instanceId, activity);
     if (runAgain) this.markRunnable(instanceId);
+  }
+
+  /**
+   * Events of this batch the orchestrator never saw: durable-functions stops reading history once the orchestrator
+   * has continued as new, and Azure Storage (EventBehaviourForContinueAsNew = Carryover, DTFx
+   * AddEventToNextIteration) hands such events to the next generation. Found by replaying growing prefixes of the
+   * batch until the orchestrator continues as new.
+   */
+  private async unprocessedEvents(record: InstanceRecord, episodeHistory: HistoryEvent[], batch: InboxMessage[]): Promise<InboxMessage[]> {
+    if (!batch.slice(1).some((m) => m.event.EventType === EventType.EventRaised)) return [];
+    const before = episodeHistory.length - batch.length;
+    for (let seen = 1; seen < batch.length; seen++) {
+      const state = await this.invokeOrchestrator(record, episodeHistory.slice(0, before + seen), true);
+      if (flattenActions(state).some((a) => a.actionType === ActionType.ContinueAsNew)) {
+        return batch.slice(seen).filter((m) => m.event.EventType === EventType.EventRaised);
+      }
+    }
+    return [];
+  }
+
+  /** DTFx DedupeExecutionStartedMessagesAsync: an ExecutionStarted for an execution other than the row's is dropped. */
+  private discardStaleStarts(record: InstanceRecord): void {
+    if (!record.executionId) return;
+    const before = record.inbox.length;
+    record.inbox = record.inbox.filter((m) => {
+      if (m.event.EventType !== EventType.ExecutionStarted) return true;
+      const instance = m.event.OrchestrationInstance as { ExecutionId?: string } | undefined;
+      return !instance?.ExecutionId || instance.ExecutionId === record.executionId;
+    });
+    const dropped = before - record.inbox.length;
+    if (dropped > 0) this.log(`discarded ${dropped} duplicate ExecutionStarted message(s) for ${record.instanceId}`, "warning");
   }
 
   /** Runs the orchestrator on `episodeHistory` twice and insists on the same answer. */
@@ -372,6 +461,7 @@ export class TaskHub {
     batch: InboxMessage[],
     state: OrchestratorState,
     toDispatch: PendingActivity[],
+    carried: InboxMessage[] = [],
   ): void {
     const now = this.clock.now();
     const actions = flattenActions(state);
@@ -393,7 +483,8 @@ export class TaskHub {
       if (past) {
         assertSameAction(record.name, action, past);
         if (action.actionType === ActionType.CreateTimer && action.isCanceled) {
-          record.timers = record.timers.filter((t) => t.timerId !== past.EventId);
+          const timer = record.timers.find((t) => t.timerId === past.EventId && t.generation === record.generation);
+          if (timer) timer.cancelled = true;
         }
         return;
       }
@@ -401,11 +492,11 @@ export class TaskHub {
       if (action.actionType === ActionType.CreateTimer) {
         const fireAt = new Date(action.fireAt as string).toISOString();
         appended.push(history.timerCreated(now, id, fireAt));
-        if (!action.isCanceled) record.timers.push({ timerId: id, generation: record.generation, fireAt });
+        record.timers.push({ timerId: id, ...this.owner(record), fireAt, ...(action.isCanceled ? { cancelled: true } : {}) });
       } else {
         const name = action.functionName as string;
         appended.push(history.taskScheduled(now, id, name, action.input));
-        const activity: PendingActivity = { taskId: id, generation: record.generation, name, input: action.input };
+        const activity: PendingActivity = { taskId: id, ...this.owner(record), name, input: action.input };
         if (action.actionType === ActionType.CallActivityWithRetry && action.retryOptions) {
           activity.retry = { name, input: action.input, options: action.retryOptions, attempt: 1, firstAttemptAt: now.toISOString() };
         }
@@ -428,13 +519,16 @@ export class TaskHub {
       const id = nextId++;
       record.retryEventIds.push(id);
       if (retryMessage.event.EventType === EventType.TaskFailed) {
-        const fireAt = new Date(now.getTime() + retryDelayMs(chain)).toISOString();
+        // After the last attempt DTFx's RetryInterceptor still creates a timer, due at once (its compatibility
+        // timer), and the failure reaches the orchestrator only after it fires.
+        const last = chain.attempt >= chain.options.maxNumberOfAttempts;
+        const fireAt = new Date(now.getTime() + (last ? 0 : retryDelayMs(chain))).toISOString();
         appended.push(history.timerCreated(now, id, fireAt));
-        record.timers.push({ timerId: id, generation: record.generation, fireAt, retry: chain });
+        record.timers.push({ timerId: id, ...this.owner(record), fireAt, retry: chain });
       } else if (chain.attempt < chain.options.maxNumberOfAttempts) {
         const next: RetryChain = { ...chain, attempt: chain.attempt + 1 };
         appended.push(history.taskScheduled(now, id, chain.name, chain.input));
-        const activity: PendingActivity = { taskId: id, generation: record.generation, name: chain.name, input: chain.input, retry: next };
+        const activity: PendingActivity = { taskId: id, ...this.owner(record), name: chain.name, input: chain.input, retry: next };
         record.activities.push(activity);
         toDispatch.push(activity);
         this.log(`${chain.name} retry ${next.attempt} of ${chain.options.maxNumberOfAttempts} for ${record.instanceId}`);
@@ -444,7 +538,7 @@ export class TaskHub {
     }
 
     for (const armed of record.timers.filter((t) => appended.some((e) => e.EventId === t.timerId && e.EventType === EventType.TimerCreated))) {
-      this.armTimer(record.instanceId, armed.timerId, armed.generation, armed.fireAt);
+      this.armTimer(record.instanceId, armed);
     }
     if (state.customStatus !== undefined) record.customStatus = state.customStatus;
     episodeHistory.push(...appended);
@@ -458,7 +552,16 @@ export class TaskHub {
       toDispatch.length = 0;
       this.log(`${record.name} (${record.instanceId}) failed: ${state.error.split("\n")[0]}`, "error");
     } else if (continueAsNew) {
-      this.continueAsNew(record, continueAsNew);
+      this.continueAsNew(record, continueAsNew, carried);
+      toDispatch.length = 0;
+    } else if (state.isDone && this.leftOpen(record, toDispatch)) {
+      // "An orchestration won't get marked as completed until all its scheduled tasks have returned, or been
+      // cancelled" (durable-functions TimerTask docs): it stays Running until the last open timer fires or the last
+      // open activity answers, and completes in the episode that delivers it.
+      episodeHistory.push(history.orchestratorCompleted(now));
+      record.history = episodeHistory;
+      const dropped = new Set(toDispatch);
+      record.activities = record.activities.filter((a) => !dropped.has(a));
       toDispatch.length = 0;
     } else if (state.isDone) {
       episodeHistory.push(history.executionCompleted(now, "Completed", state.output), history.orchestratorCompleted(now));
@@ -472,11 +575,19 @@ export class TaskHub {
     }
   }
 
+  /** An uncancelled timer or an unanswered activity of the current execution (not one scheduled just now). */
+  private leftOpen(record: InstanceRecord, justScheduled: readonly PendingActivity[]): boolean {
+    const current = (item: { generation: number; executionId?: string }) =>
+      item.generation === record.generation && item.executionId === record.executionId;
+    return record.timers.some((t) => !t.cancelled && current(t)) || record.activities.some((a) => current(a) && !justScheduled.includes(a));
+  }
+
   /**
    * A new generation with a fresh history and the new input. Results of the old generation's activities and timers
-   * are dropped; external events that arrived meanwhile are kept for the new generation.
+   * are dropped; external events that arrived meanwhile, and those of the last batch the orchestrator never read,
+   * are kept for the new generation.
    */
-  private continueAsNew(record: InstanceRecord, action: Action): void {
+  private continueAsNew(record: InstanceRecord, action: Action, carried: InboxMessage[]): void {
     const input = typeof action.input === "string" ? (JSON.parse(action.input) as unknown) : action.input;
     record.generation++;
     record.input = input ?? null;
@@ -486,6 +597,7 @@ export class TaskHub {
     record.retryEventIds = [];
     record.inbox = [
       { event: history.executionStarted(this.clock.now(), record.name, input, record.instanceId) },
+      ...carried,
       ...record.inbox.filter((m) => m.event.EventType === EventType.EventRaised),
     ];
     record.status = "Running";
@@ -499,18 +611,28 @@ export class TaskHub {
     record.activities = [];
   }
 
-  private armTimer(instanceId: string, timerId: number, generation: number, fireAt: string): void {
+  /** Which execution and generation a timer or activity belongs to. */
+  private owner(record: InstanceRecord): { generation: number; executionId?: string } {
+    return { generation: record.generation, ...(record.executionId ? { executionId: record.executionId } : {}) };
+  }
+
+  private armTimer(instanceId: string, armedTimer: PendingTimer): void {
+    const { timerId, generation, executionId, fireAt } = armedTimer;
+    const key = `${instanceId}/${executionId ?? ""}/${generation}/${timerId}`;
+    this.armed.set(key, new Date(fireAt).getTime());
     this.clock.at(new Date(fireAt), () => {
+      this.armed.delete(key);
       void this.withInstance(instanceId, (record) => {
-        const timer = record?.timers.find((t) => t.timerId === timerId && t.generation === generation);
-        if (!record || !timer || TERMINAL_STATUSES.has(record.status)) return false;
+        const timer = record?.timers.find((t) => t.timerId === timerId && t.generation === generation && t.executionId === executionId);
+        if (!record || !timer || TERMINAL_STATUSES.has(record.status)) return;
         record.timers = record.timers.filter((t) => t !== timer);
         const message: InboxMessage = { event: history.timerFired(this.clock.now(), timerId, fireAt) };
         if (timer.retry) message.retry = timer.retry;
         record.inbox.push(message);
         this.commit(record);
-        return true;
-      }).then((fired) => fired && this.markRunnable(instanceId));
+        // Runnable before the lock is released, so whenIdle() cannot resolve between delivery and scheduling.
+        this.markRunnable(instanceId);
+      });
     });
   }
 
@@ -552,15 +674,16 @@ export class TaskHub {
       const attempt = activity.retry ? ` (attempt ${activity.retry.attempt} of ${activity.retry.options.maxNumberOfAttempts})` : "";
       this.log(`activity ${activity.name} for ${instanceId} failed${attempt}: ${err.message}`, "warning");
     }
-    const delivered = await this.withInstance(instanceId, (record) => {
-      const pending = record?.activities.find((a) => a.taskId === activity.taskId && a.generation === activity.generation);
-      if (!record || !pending || TERMINAL_STATUSES.has(record.status)) return false;
+    await this.withInstance(instanceId, (record) => {
+      const pending = record?.activities.find(
+        (a) => a.taskId === activity.taskId && a.generation === activity.generation && a.executionId === activity.executionId,
+      );
+      if (!record || !pending || TERMINAL_STATUSES.has(record.status)) return;
       record.activities = record.activities.filter((a) => a !== pending);
       record.inbox.push(message);
       this.commit(record);
-      return true;
+      this.markRunnable(instanceId);
     });
-    if (delivered) this.markRunnable(instanceId);
   }
 }
 
