@@ -77,10 +77,15 @@ param cooldownSeconds int = 900
 @description('ALERTCAP_DELETE_CAPTURE: delete the capture resource when done (the file stays).')
 param deleteCapture bool = true
 
-@description('ALERTCAP_MAX_ALERT_BYTES: largest webhook body accepted.')
+@description('ALERTCAP_MAX_ALERT_BYTES: largest webhook body accepted (action groups send at most 256 KiB).')
 @minValue(1)
 @maxValue(104857600)
-param maxAlertBytes int = 1048576
+param maxAlertBytes int = 262144
+
+@description('ALERTCAP_MAX_TARGETS_PER_ALERT: targets one alert may act on; the rest are reported as skipped.')
+@minValue(1)
+@maxValue(100)
+param maxTargetsPerAlert int = 10
 
 @description('ALERTCAP_NOTIFY_URLS: comma-separated notification targets (their URLs carry signatures). Stored as the secret alertcap-notify-urls in the template\'s Key Vault; the app setting is a Key Vault reference. Empty: the secret is left as it is (set it with az keyvault secret set and notifyFromVault).')
 @secure()
@@ -175,6 +180,7 @@ module alertcap 'main.json' = {
     cooldownSeconds: cooldownSeconds
     deleteCapture: deleteCapture
     maxAlertBytes: maxAlertBytes
+    maxTargetsPerAlert: maxTargetsPerAlert
     notifyUrls: notifyUrls
     notifySecret: notifySecret
     notifyFromVault: notifyFromVault
