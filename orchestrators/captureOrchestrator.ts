@@ -191,9 +191,17 @@ function* watchCapture(
   const { progress } = state;
   const ref: CaptureRef | null = state.owned ? { watcher: state.watcher, captureName: state.captureName } : null;
   const query: CaptureRef = { watcher: state.watcher, captureName: state.captureName };
-  // Created once per generation, so an event that arrives while an activity runs is not missed.
+  // Created once per generation, so an event that arrives while an activity runs completes one of these. Such a task
+  // completes outside any Task.any, and durable-functions 3.x's Task.any never looks at children already completed:
+  // `stopAsked` must be checked before every wait and after every timer (an event in the timer's batch), or the event
+  // is lost and the capture runs to its deadline.
   const resolved = context.df.waitForExternalEvent(ALERT_RESOLVED_EVENT);
   const stopRequested = context.df.waitForExternalEvent(STOP_REQUESTED_EVENT);
+  const stopAsked = (): string | null => {
+    if (resolved.isCompleted) return "the alert was resolved";
+    if (stopRequested.isCompleted) return `an operator asked${stopRequested.result ? ` (${String(stopRequested.result)})` : ""}`;
+    return null;
+  };
   const deadline = new Date(progress.deadline!);
   // If Network Watcher has not stopped a capture this long after alertcap asked it to, stop waiting.
   const giveUpAt = addSeconds(deadline, Math.max(120, settings.stopGraceSeconds));
@@ -219,6 +227,12 @@ function* watchCapture(
       return "final";
     }
 
+    const asked = progress.stopRequestedBecause ? null : stopAsked();
+    if (asked) {
+      yield* stopCapture(context, ref, progress, asked);
+      continue;
+    }
+
     const now = context.df.currentUtcDateTime;
     if (now >= giveUpAt) {
       progress.failureReason = `Network Watcher still reports the capture as ${progress.networkWatcherStatus} after alertcap's deadline (${deadline.toISOString()}) and a stop request.`;
@@ -240,10 +254,10 @@ function* watchCapture(
       continue;
     }
     const winner = yield context.df.Task.any([timer, resolved, stopRequested]);
-    if (winner === timer) continue;
-    timer.cancel();
-    const because = winner === resolved ? "the alert was resolved" : `an operator asked${stopRequested.result ? ` (${String(stopRequested.result)})` : ""}`;
-    yield* stopCapture(context, ref, progress, because);
+    if (winner !== timer) timer.cancel();
+    // Also when the timer won: an event in the same batch must not wait for the next generation (or be lost there).
+    const because = stopAsked();
+    if (because) yield* stopCapture(context, ref, progress, because);
   }
   return "continue";
 }
