@@ -13,6 +13,7 @@ import { packetCaptureBody } from "../domain/capture/plan.js";
 import { type CaptureSettings, parseCaptureSettings } from "../domain/capture/settings.js";
 import { SAMPLE_STORAGE_ID } from "../local/stack.js";
 import { metricAlert, vmId } from "./support/alerts.js";
+import { eventually } from "./support/hostProcess.js";
 import { type Receiver, startReceiver } from "./support/receiver.js";
 import { type TestStack, startTestStack } from "./support/testStack.js";
 
@@ -113,7 +114,11 @@ describe("capture workflow on the local stack", () => {
 
     // The capture resource was deleted after the run (the file stays); the foreign capture on the same VM is untouched.
     const arm = armClients(SUBSCRIPTION);
-    await expect(arm.network.packetCaptures.get("NetworkWatcherRG", "NetworkWatcher_westus2", done.captureName!)).rejects.toMatchObject({ statusCode: 404 });
+    // The delete is sent, not waited for (its operation takes ~10 s in Azure): the resource goes soon after.
+    await eventually(
+      () => arm.network.packetCaptures.get("NetworkWatcherRG", "NetworkWatcher_westus2", done.captureName!).then(() => undefined, (error: { statusCode?: number }) => (error.statusCode === 404 ? true : undefined)),
+      "the capture resource to be deleted",
+    );
     const foreign = await arm.network.packetCaptures.getStatus("NetworkWatcherRG", "NetworkWatcher_westus2", "ops-team-capture").pollUntilDone();
     expect(foreign.packetCaptureStatus).toBe("Running");
   });
@@ -206,7 +211,7 @@ describe("capture workflow on the local stack", () => {
       body: packetCaptureBody({ id: target, kind: "virtualMachine", subscriptionId: SUBSCRIPTION, resourceGroup: "rg-app", name: "vm-web-3" }, settings(), SAMPLE_STORAGE_ID),
       notBefore: new Date().toISOString(),
     });
-    expect(created).toMatchObject({ ok: true, captureName: "alertcap-vm-web-3-fresh", reused: false });
+    expect(created).toMatchObject({ ok: true, captureName: "alertcap-vm-web-3-fresh", adopted: false });
     const arm = armClients(SUBSCRIPTION);
     for (const [name, owner] of [["alertcap-vm-web-3-clash", vmId("vm-win-1")], ["alertcap-vm-web-3-old", target]] as const) {
       const foreign = await arm.network.packetCaptures.get("NetworkWatcherRG", "NetworkWatcher_westus2", name);
@@ -220,8 +225,8 @@ describe("capture workflow on the local stack", () => {
       body: packetCaptureBody({ id: target, kind: "virtualMachine", subscriptionId: SUBSCRIPTION, resourceGroup: "rg-app", name: "vm-web-3" }, settings(), SAMPLE_STORAGE_ID),
       notBefore: new Date(Date.now() - 5000).toISOString(),
     });
-    expect(retried).toMatchObject({ ok: true, captureName: "alertcap-vm-web-3-fresh", reused: true });
-    await deletePacketCapture({ watcher, captureName: "alertcap-vm-web-3-fresh" });
+    expect(retried).toMatchObject({ ok: true, captureName: "alertcap-vm-web-3-fresh", adopted: true });
+    await deletePacketCapture(watcher, "alertcap-vm-web-3-fresh");
   });
 });
 
