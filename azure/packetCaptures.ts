@@ -336,9 +336,13 @@ export async function createPacketCapture({ watcher, candidateNames, body, notBe
       await arm.network.packetCaptures.create(watcher.resourceGroup, watcher.name, name, parameters).submitted();
       return { ok: true, captureName: name, adopted: false };
     } catch (error) {
-      if (isPermanent(error)) return { ok: false, reason: `Network Watcher refused the capture ${name}: ${describe(error)}` };
+      // The PUT may have been carried out even though its answer was lost (a reset, a timeout, a 5xx from a gateway;
+      // the SDK's own retry then meets a 409): read the name back and adopt what our PUT made.
       const appeared = await getCapture(arm, watcher, name).catch(() => null);
-      if (appeared && sameId(appeared.target, body.properties.target)) return { ok: true, captureName: name, adopted: true };
+      if (appeared && sameId(appeared.target, body.properties.target) && sameId(appeared.storageLocation?.storageId, body.properties.storageLocation.storageId)) {
+        return { ok: true, captureName: name, adopted: true };
+      }
+      if (isPermanent(error)) return { ok: false, reason: `Network Watcher refused the capture ${name}: ${describe(error)}` };
       throw error;
     }
   }

@@ -14,6 +14,7 @@ import { type CaptureSettings, parseCaptureSettings } from "../domain/capture/se
 import { SAMPLE_STORAGE_ID } from "../local/stack.js";
 import { metricAlert, vmId } from "./support/alerts.js";
 import { eventually } from "./support/hostProcess.js";
+import { notificationsFor } from "./support/notifications.js";
 import { type Receiver, startReceiver } from "./support/receiver.js";
 import { type TestStack, startTestStack } from "./support/testStack.js";
 
@@ -56,8 +57,7 @@ describe("capture workflow on the local stack", () => {
     await receiver?.close();
   });
 
-  const notificationsFor = (target: string): GenericNotification[] =>
-    receiver.received.map((r) => r.json as GenericNotification).filter((n) => n?.data?.target?.toLowerCase() === target.toLowerCase());
+  const sentFor = (target: string) => notificationsFor<GenericNotification>(receiver, target);
 
   it("captures, stops at the time limit, stores the file, notifies, and shows each phase", async () => {
     const target = vmId("vm-web-1");
@@ -95,7 +95,7 @@ describe("capture workflow on the local stack", () => {
     expect(report.toString()).toContain("<svg");
 
     // One notification, with what was captured, why it ended and what it shows.
-    const sent = notificationsFor(target);
+    const sent = sentFor(target);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.type).toBe("capture.completed");
     expect(sent[0]!.data).toMatchObject({ captureName: done.captureName, outcome: "stopped", stopReason: "TimeExceeded", storagePath: done.storagePath });
@@ -165,7 +165,7 @@ describe("capture workflow on the local stack", () => {
     expect(done.stopReason).toBe("Manual");
     const history = await stack.durableStatus(id);
     expect(history.historyEvents!.some((e) => e.EventType === "EventRaised" && e.Name === "alertResolved")).toBe(true);
-    const sent = notificationsFor(target);
+    const sent = sentFor(target);
     expect(sent.at(-1)!.data.stopRequestedBecause).toBe("the alert was resolved");
 
     const again = await stack.postAlert(metricAlert(target, "Resolved"));
@@ -178,7 +178,7 @@ describe("capture workflow on the local stack", () => {
     const { body } = await stack.postAlert(metricAlert(target));
     const done = await stack.waitForCapture(body.id as string, (c) => c.phase === "failed", "to fail");
     expect(done.failureReason).toMatch(/Network Watcher agent extension .* is not installed on vm-noagent.*ALERTCAP_INSTALL_AGENT/);
-    const sent = notificationsFor(target);
+    const sent = sentFor(target);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.type).toBe("capture.failed");
     expect(sent[0]!.data.failureReason).toBe(done.failureReason);
@@ -198,7 +198,7 @@ describe("capture workflow on the local stack", () => {
     expect(done.failureReason).toMatch(/limit/i);
     const foreign = await armClients(SUBSCRIPTION).network.packetCaptures.getStatus("NetworkWatcherRG", "NetworkWatcher_northeurope", "eu-team-capture").pollUntilDone();
     expect(foreign.packetCaptureStatus).toBe("Running");
-    expect(notificationsFor(target)[0]!.type).toBe("capture.failed");
+    expect(sentFor(target)[0]!.type).toBe("capture.failed");
   });
 
   it("never touches someone else's capture whose name clashes with the one alertcap would use", async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { armClients } from "../azure/armClients.js";
 import { SAMPLE_STORAGE_ID } from "../local/stack.js";
 import { metricAlert, vmId } from "./support/alerts.js";
+import { notificationsFor } from "./support/notifications.js";
 import { type Receiver, startReceiver } from "./support/receiver.js";
 import { type TestStack, startTestStack } from "./support/testStack.js";
 
@@ -25,7 +26,7 @@ interface Notification {
 function writeInventory(): string {
   const vm = (name: string) => ({ id: vmId(name), location: "westus2", powerState: "running", networkWatcherExtension: true });
   const inventory = {
-    virtualMachines: ["vm-a", "vm-b", "vm-c", "vm-d"].map(vm),
+    virtualMachines: ["vm-a", "vm-b", "vm-c", "vm-d", "vm-e"].map(vm),
     storageAccounts: [
       { id: SAMPLE_STORAGE_ID, location: "westus2" },
       { id: FOREIGN_ACCOUNT, location: "westus2" },
@@ -63,6 +64,8 @@ describe("capture workflow: Azure's real failure shapes", () => {
           { kind: "captureError", operation: "PacketCaptures_Create", times: 1, captureStatus: "Stopped", errors: [NOT_RUNNING], afterSeconds: 0 },
           // The 3rd create (vm-c) is accepted, then its operation ends Failed.
           { kind: "lroFailure", operation: "PacketCaptures_Create", skip: 2, times: 1, error: { code: "InternalServerError", message: "An error occurred." } },
+          // The 5th create (vm-e) is carried out, but its answer never arrives.
+          { kind: "reset", operation: "PacketCaptures_Create", skip: 4, times: 1, afterHandler: true },
         ],
       }),
       appSettings: { ALERTCAP_NOTIFY_URLS: `generic+${receiver.url}/hook`, ALERTCAP_CAPTURE_SECONDS: "600", ALERTCAP_FILE_WAIT_SECONDS: "600",
@@ -78,8 +81,7 @@ describe("capture workflow: Azure's real failure shapes", () => {
     await receiver?.close();
   });
 
-  const sentFor = (target: string): Notification[] =>
-    receiver.received.map((r) => r.json as Notification).filter((n) => n?.data?.target?.toLowerCase() === target.toLowerCase());
+  const sentFor = (target: string) => notificationsFor<Notification>(receiver, target);
   const ended = (c: { runtimeStatus: string }) => c.runtimeStatus !== "Running" && c.runtimeStatus !== "Pending";
   const activitiesOf = async (id: string) => (await stack.durableStatus(id)).historyEvents!.map((e) => (e.FunctionName ?? e.Name) as string | undefined).filter(Boolean);
 
@@ -134,6 +136,22 @@ describe("capture workflow: Azure's real failure shapes", () => {
     expect(running.captureName).not.toBe("alertcap-vm-d-20261101-000000");
     const capture = await armClients(SUBSCRIPTION).network.packetCaptures.get(...WATCHER, running.captureName!);
     expect(capture.storageLocation?.storageId).toBe(SAMPLE_STORAGE_ID);
+    await fetch(`${stack.url}/api/captures/${running.id}/stop?code=${stack.functionKey}`, { method: "POST" });
+    await stack.waitForCapture(running.id, ended, "to end", 60_000);
+  });
+
+  it("adopts the capture a PUT made when the PUT's answer was lost, rather than deleting or refusing it", async () => {
+    const target = vmId("vm-e");
+    const { body } = await stack.postAlert(metricAlert(target));
+    const running = await stack.waitForCapture(body.id as string, (c) => c.networkWatcherStatus === "Running" || ended(c), "to run");
+    expect(running.failureReason).toBeNull();
+    expect(running.captureName).toMatch(/^alertcap-vm-e-\d{8}-\d{6}$/);
+    // The one capture it made, still running: not deleted and made again.
+    const names: string[] = [];
+    for await (const c of armClients(SUBSCRIPTION).network.packetCaptures.list(...WATCHER)) if (c.name?.startsWith("alertcap-vm-e-")) names.push(c.name);
+    expect(names).toEqual([running.captureName]);
+    const status = await armClients(SUBSCRIPTION).network.packetCaptures.getStatus(...WATCHER, running.captureName!).pollUntilDone();
+    expect(status.packetCaptureStatus).toBe("Running");
     await fetch(`${stack.url}/api/captures/${running.id}/stop?code=${stack.functionKey}`, { method: "POST" });
     await stack.waitForCapture(running.id, ended, "to end", 60_000);
   });
