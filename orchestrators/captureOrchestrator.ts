@@ -1,16 +1,24 @@
-// One packet capture for one alert target: validate → create → watch on durable timers until Network Watcher stops
-// it (or the alert resolves, an operator asks, or the deadline passes) → locate the file → analyse → notify → clean up.
-// Replay-safe: time comes from context.df.currentUtcDateTime, everything else from activities; configuration arrives
-// in the input. History stays bounded: the watch loop continues as new every few polls, carrying its state.
+// One packet capture for one alert target: validate → (install the agent) → create → watch on durable timers until
+// Network Watcher stops it (or the alert resolves, an operator asks, or the deadline passes) → locate the file →
+// analyse → notify → clean up. Replay-safe: time comes from context.df.currentUtcDateTime, everything else from
+// activities. Every wait on Azure is a durable timer between short activities: no activity waits for a long-running
+// operation. The settings that matter come from validation (the app settings), not from the input, which anyone with
+// the durable system key could craft. History stays bounded: the watch loop continues as new every few polls.
 import * as df from "durable-functions";
 import type { OrchestrationContext, OrchestrationHandler, Task } from "durable-functions";
 import {
+  AGENT_STATE,
+  type AgentState,
   ANALYSE_CAPTURE,
   type AnalyseOutput,
   type CaptureRef,
+  type CaptureResourceState,
   CREATE_CAPTURE,
   type CreateCaptureOutput,
   DELETE_CAPTURE,
+  GET_CAPTURE,
+  INSTALL_AGENT,
+  type InstallAgentOutput,
   LOCATE_CAPTURE_FILE,
   type LocateFileOutput,
   NOTIFY,
@@ -22,29 +30,25 @@ import {
   type ValidateTargetOutput,
   type WatcherRef,
 } from "../activities/contracts.js";
-import {
-  captureDeadline,
-  captureName,
-  type CaptureTargetRef,
-  isFinalCaptureStatus,
-  nextPollDelaySeconds,
-  packetCaptureBody,
-} from "../domain/capture/plan.js";
+import { captureDeadline, captureName, type CaptureTargetRef, isCaptureNameFor, isFinalCaptureStatus, nextPollDelaySeconds } from "../domain/capture/plan.js";
 import type { AlertSummary, CaptureProgress } from "../domain/capture/progress.js";
-import { type CaptureSettings, storageAccountFor } from "../domain/capture/settings.js";
+import type { CaptureSettings } from "../domain/capture/settings.js";
 import { type CaptureEventFields, type CaptureEventName, eventLine } from "../domain/telemetry/events.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from "./names.js";
 
 export interface CaptureOrchestrationInput {
   target: CaptureTargetRef;
   alert: AlertSummary;
-  settings: CaptureSettings;
+  /** Ignored: validation reads the settings from the app settings (kept so older starts still deserialise). */
+  settings?: CaptureSettings;
   /** Where the previous generation left off, when the watch loop continued as new. */
   carried?: WatchState;
 }
 
 interface WatchState {
   progress: CaptureProgress;
+  /** The app's settings as validation read them. */
+  settings: CaptureSettings;
   watcher: WatcherRef;
   captureName: string;
   /** Created by this orchestration (so it may stop and delete it), rather than joined. */
@@ -54,14 +58,27 @@ interface WatchState {
   generation: number;
 }
 
-/** Polls per generation before continuing as new: about 4 history events per poll keeps each history under ~100. */
+/** How a watch ended: the session ended normally, it could not run, or its resource disappeared. */
+type WatchEnd = "ended" | "session-failed" | "deleted" | "unreadable";
+
+/** Polls per generation before continuing as new: about 8 history events per poll keeps each history under ~100. */
 const POLLS_PER_GENERATION = 10;
+/** How long a create may stay provisioning, and an agent installing, before alertcap gives up. */
+const CREATE_WAIT_SECONDS = 300;
+const AGENT_WAIT_SECONDS = 900;
 
 /** ARM calls ride out throttling and transient errors here, on top of the SDK's own retries. */
 const armRetry = (() => {
   const options = new df.RetryOptions(5_000, 5);
   options.backoffCoefficient = 2;
   options.maxRetryIntervalInMilliseconds = 60_000;
+  return options;
+})();
+
+/** Notifying is at-least-once: a retried activity sends again with the same idempotency key, and receivers drop it. */
+const notifyRetry = (() => {
+  const options = new df.RetryOptions(10_000, 3);
+  options.backoffCoefficient = 3;
   return options;
 })();
 
@@ -107,75 +124,125 @@ function initialProgress(input: CaptureOrchestrationInput): CaptureProgress {
 const captureOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<CaptureOrchestrationInput>();
   let state = input.carried;
+  const refused = state ? carriedStateProblem(input.target, state) : null;
+  if (refused) return yield* finish(context, input, { ...initialProgress(input), phase: "failed", failureReason: refused }, null, "unreadable");
   if (!state) {
     const started = yield* startCapture(context, input);
-    if ("failed" in started) return yield* finish(context, input, started.failed, null);
+    if ("failed" in started) return yield* finish(context, input, started.failed, null, "unreadable");
     state = started;
   }
-  const watched = yield* watchCapture(context, input.settings, state);
+  const watched = yield* watchCapture(context, input.target, state);
   if (watched === "continue") {
-    context.df.continueAsNew({ ...input, carried: { ...state, generation: state.generation + 1 } });
+    context.df.continueAsNew({ target: input.target, alert: input.alert, carried: { ...state, generation: state.generation + 1 } });
     return undefined;
   }
-  return yield* finish(context, input, state.progress, state);
+  return yield* finish(context, input, state.progress, state, watched);
 };
 
 df.app.orchestration(CAPTURE_ORCHESTRATOR, captureOrchestrator);
 
-/** Validate the target and the region, then create (or join) the capture. */
+/**
+ * A carried state arrives in the input, which anyone holding the durable system key can write: it may only name a
+ * capture alertcap would have created for this target, in the target's subscription. (Activities check again, and
+ * also the scope; this check makes a crafted state fail at once instead of after the activities' retries.)
+ */
+function carriedStateProblem(target: CaptureTargetRef, state: WatchState): string | null {
+  const subscription = /^\/subscriptions\/([^/]+)\//i.exec(String(target?.id))?.[1]?.toLowerCase();
+  if (typeof state.captureName !== "string" || !isCaptureNameFor(state.captureName, target)) {
+    return `Refused: ${String(state.captureName).slice(0, 100)} is not a name alertcap gives captures of this target.`;
+  }
+  if (!subscription || String(state.watcher?.subscriptionId).toLowerCase() !== subscription) return "Refused: the Network Watcher named is not in the target's subscription.";
+  return null;
+}
+
+/** Validate the target and the region, install the agent if allowed and needed, then create (or join) the capture. */
 function* startCapture(
   context: OrchestrationContext,
   input: CaptureOrchestrationInput,
 ): Generator<Task, WatchState | { failed: CaptureProgress }, unknown> {
   const progress = initialProgress(input);
   const orchestrationStartedAt = context.df.currentUtcDateTime;
+  const { target } = input;
+  const failed = (reason: string) => ({ failed: { ...progress, phase: "failed" as const, failureReason: reason } });
   context.df.setCustomStatus(progress);
   try {
-    const validation = (yield context.df.callActivityWithRetry(VALIDATE_TARGET, armRetry, {
-      target: input.target,
-      settings: input.settings,
-    })) as ValidateTargetOutput;
-    if (!validation.ok) return { failed: { ...progress, phase: "failed", failureReason: validation.reason } };
-    progress.networkWatcher = `${validation.watcher.resourceGroup}/${validation.watcher.name}`;
-    const storageAccountId = storageAccountFor(input.settings, validation.location);
-    if (!storageAccountId) {
-      const reason = `No capture storage account is configured for region ${validation.location}: Network Watcher needs one in the target's region (ALERTCAP_CAPTURE_STORAGE_ID, e.g. "${validation.location}=/subscriptions/…/storageAccounts/…").`;
-      return { failed: { ...progress, phase: "failed", failureReason: reason } };
+    const validation = (yield context.df.callActivityWithRetry(VALIDATE_TARGET, armRetry, { target })) as ValidateTargetOutput;
+    if (!validation.ok) return failed(validation.reason);
+    const { settings, watcher } = validation;
+    progress.networkWatcher = `${watcher.resourceGroup}/${watcher.name}`;
+    if (validation.agent === "missing") {
+      const problem = yield* installAgent(context, target);
+      if (problem) return failed(problem);
     }
 
     progress.phase = "creating";
     context.df.setCustomStatus(progress);
-    let created: CreateCaptureOutput;
-    if (validation.runningCaptureName) {
-      created = { ok: true, captureName: validation.runningCaptureName, storagePath: null, reused: true };
-    } else {
-      created = (yield context.df.callActivityWithRetry(CREATE_CAPTURE, armRetry, {
-        watcher: validation.watcher,
-        candidateNames: [0, 1, 2, 3, 4].map((attempt) => captureName(input.target, orchestrationStartedAt, attempt)),
-        body: packetCaptureBody(input.target, input.settings, storageAccountId),
+    let name = validation.runningCaptureName;
+    if (!name) {
+      const created = (yield context.df.callActivityWithRetry(CREATE_CAPTURE, armRetry, {
+        target,
+        watcher,
+        location: validation.location,
+        candidateNames: [0, 1, 2, 3, 4].map((attempt) => captureName(target, orchestrationStartedAt, attempt)),
         notBefore: orchestrationStartedAt.toISOString(),
       })) as CreateCaptureOutput;
+      if (!created.ok) return failed(created.reason);
+      name = created.captureName;
     }
-    if (!created.ok) return { failed: { ...progress, phase: "failed", failureReason: created.reason } };
+    const owned = !validation.runningCaptureName;
+    const ref: CaptureRef = { target, watcher, captureName: name };
+    const provisioned = yield* awaitProvisioned(context, ref);
+    if ("failed" in provisioned) {
+      // A create that failed is permanent: the failed resource is ours, so it is removed, and nothing is retried.
+      if (owned) yield* sendQuietly(context, DELETE_CAPTURE, ref);
+      return failed(provisioned.failed);
+    }
+
     const now = context.df.currentUtcDateTime;
-    emit(context, "capture.started", { ...progress, captureName: created.captureName }, { joined: Boolean(validation.runningCaptureName), networkWatcher: progress.networkWatcher });
+    emit(context, "capture.started", { ...progress, captureName: name }, { joined: !owned, networkWatcher: progress.networkWatcher });
     Object.assign(progress, {
       phase: "capturing",
-      captureName: created.captureName,
-      storagePath: created.storagePath,
+      captureName: name,
+      storagePath: provisioned.storagePath,
       startedAt: now.toISOString(),
-      deadline: captureDeadline(now, input.settings).toISOString(),
+      deadline: captureDeadline(now, settings).toISOString(),
     });
-    return {
-      progress,
-      watcher: validation.watcher,
-      captureName: created.captureName,
-      owned: !validation.runningCaptureName,
-      orchestrationStartedAt: orchestrationStartedAt.toISOString(),
-      generation: 0,
-    };
+    return { progress, settings, watcher, captureName: name, owned, orchestrationStartedAt: orchestrationStartedAt.toISOString(), generation: 0 };
   } catch (error) {
-    return { failed: { ...progress, phase: "failed", failureReason: firstLine(error) } };
+    return failed(firstLine(error));
+  }
+}
+
+/** Sends the agent's install, then reads its state on durable timers. Answers the problem, or null once installed. */
+function* installAgent(context: OrchestrationContext, target: CaptureTargetRef): Generator<Task, string | null, unknown> {
+  const sent = (yield context.df.callActivityWithRetry(INSTALL_AGENT, armRetry, { target })) as InstallAgentOutput;
+  if (!sent.ok) return sent.reason;
+  const giveUpAt = addSeconds(context.df.currentUtcDateTime, AGENT_WAIT_SECONDS);
+  let detail = "";
+  for (let attempt = 0; context.df.currentUtcDateTime < giveUpAt; attempt++) {
+    yield context.df.createTimer(addSeconds(context.df.currentUtcDateTime, Math.min(30, 5 * 2 ** Math.min(attempt, 3))));
+    const agent = (yield context.df.callActivityWithRetry(AGENT_STATE, armRetry, { target })) as AgentState;
+    if (agent.state === "installed") return null;
+    if (agent.state === "failed") return agent.reason;
+    detail = agent.detail;
+  }
+  return `The Network Watcher agent was not ready on ${target.name} within ${AGENT_WAIT_SECONDS} s (${detail}).`;
+}
+
+/** Reads the capture resource on durable timers until its create has succeeded (or failed, for good). */
+function* awaitProvisioned(context: OrchestrationContext, ref: CaptureRef): Generator<Task, { storagePath: string | null } | { failed: string }, unknown> {
+  const giveUpAt = addSeconds(context.df.currentUtcDateTime, CREATE_WAIT_SECONDS);
+  for (let attempt = 0; ; attempt++) {
+    const resource = (yield context.df.callActivityWithRetry(GET_CAPTURE, armRetry, ref)) as CaptureResourceState;
+    if (!resource.exists) return { failed: `The capture ${ref.captureName} was deleted outside alertcap before it started (${resource.reason}).` };
+    if (resource.provisioningState === "Succeeded") return { storagePath: resource.storagePath };
+    if (resource.provisioningState === "Failed" || resource.provisioningState === "Canceled") {
+      return { failed: `Network Watcher could not create the capture ${ref.captureName}: its create operation ended ${resource.provisioningState}.` };
+    }
+    if (context.df.currentUtcDateTime >= giveUpAt) {
+      return { failed: `The capture ${ref.captureName} was still ${resource.provisioningState} ${CREATE_WAIT_SECONDS} s after alertcap created it.` };
+    }
+    yield context.df.createTimer(addSeconds(context.df.currentUtcDateTime, Math.min(10, 2 ** attempt)));
   }
 }
 
@@ -183,46 +250,59 @@ function* startCapture(
  * Polls Network Watcher on durable timers until the session is final. Answers "continue" when this generation has
  * polled enough and the loop should go on in a fresh history.
  */
-function* watchCapture(
-  context: OrchestrationContext,
-  settings: CaptureSettings,
-  state: WatchState,
-): Generator<Task, "final" | "continue", unknown> {
-  const { progress } = state;
-  const ref: CaptureRef | null = state.owned ? { watcher: state.watcher, captureName: state.captureName } : null;
-  const query: CaptureRef = { watcher: state.watcher, captureName: state.captureName };
-  // Created once per generation, so an event that arrives while an activity runs is not missed.
+function* watchCapture(context: OrchestrationContext, target: CaptureTargetRef, state: WatchState): Generator<Task, WatchEnd | "continue", unknown> {
+  const { progress, settings } = state;
+  const query: CaptureRef = { target, watcher: state.watcher, captureName: state.captureName };
+  const ref: CaptureRef | null = state.owned ? query : null;
+  // Created once per generation, so an event that arrives while an activity runs completes one of these. Such a task
+  // completes outside any Task.any, and durable-functions 3.x's Task.any never looks at children already completed:
+  // `stopAsked` must be checked before every wait and after every timer (an event in the timer's batch), or the event
+  // is lost and the capture runs to its deadline.
   const resolved = context.df.waitForExternalEvent(ALERT_RESOLVED_EVENT);
   const stopRequested = context.df.waitForExternalEvent(STOP_REQUESTED_EVENT);
+  const stopAsked = (): string | null => {
+    if (resolved.isCompleted) return "the alert was resolved";
+    if (stopRequested.isCompleted) return `an operator asked${stopRequested.result ? ` (${String(stopRequested.result)})` : ""}`;
+    return null;
+  };
   const deadline = new Date(progress.deadline!);
   // If Network Watcher has not stopped a capture this long after alertcap asked it to, stop waiting.
   const giveUpAt = addSeconds(deadline, Math.max(120, settings.stopGraceSeconds));
 
   for (let poll = 0; poll < POLLS_PER_GENERATION; poll++) {
+    let status: QueryCaptureOutput;
     try {
-      const status = (yield context.df.callActivityWithRetry(QUERY_CAPTURE, armRetry, query)) as QueryCaptureOutput;
-      Object.assign(progress, {
-        polls: progress.polls + 1,
-        networkWatcherStatus: status.status,
-        stopReason: status.stopReason,
-        packetCaptureErrors: status.errors,
-      });
-      if (status.captureStartTime) progress.startedAt = status.captureStartTime;
+      status = (yield context.df.callActivityWithRetry(QUERY_CAPTURE, armRetry, query)) as QueryCaptureOutput;
     } catch (error) {
       progress.failureReason = `Could not read the capture's status: ${firstLine(error)}`;
       yield* stopCapture(context, ref, progress, "alertcap could not read its status");
-      return "final";
+      return "unreadable";
     }
-    if (isFinalCaptureStatus(progress.networkWatcherStatus)) {
+    progress.polls += 1;
+    if (!status.exists) {
+      // Terminal: nobody will bring it back. Deleting a capture keeps its file, so the file is still looked for.
       progress.stoppedAt = context.df.currentUtcDateTime.toISOString();
-      emit(context, "capture.stopped", progress, { status: progress.networkWatcherStatus, stopReason: progress.stopReason, polls: progress.polls });
-      return "final";
+      progress.failureReason = `The capture ${state.captureName} was deleted outside alertcap (${status.reason}); alertcap looked for the file it had written.`;
+      emit(context, "capture.stopped", progress, { status: "Deleted", polls: progress.polls });
+      return "deleted";
+    }
+    Object.assign(progress, { networkWatcherStatus: status.status, stopReason: status.stopReason, packetCaptureErrors: status.errors });
+    if (status.captureStartTime) progress.startedAt = status.captureStartTime;
+    if (isFinalCaptureStatus(status.status)) {
+      progress.stoppedAt = context.df.currentUtcDateTime.toISOString();
+      emit(context, "capture.stopped", progress, { status: status.status, stopReason: status.stopReason, polls: progress.polls });
+      return sessionProblem(status) ? "session-failed" : "ended";
     }
 
+    const asked = progress.stopRequestedBecause ? null : stopAsked();
+    if (asked) {
+      yield* stopCapture(context, ref, progress, asked);
+      continue;
+    }
     const now = context.df.currentUtcDateTime;
     if (now >= giveUpAt) {
       progress.failureReason = `Network Watcher still reports the capture as ${progress.networkWatcherStatus} after alertcap's deadline (${deadline.toISOString()}) and a stop request.`;
-      return "final";
+      return "unreadable";
     }
     if (now >= deadline && !progress.stopRequestedBecause) {
       yield* stopCapture(context, ref, progress, "its deadline passed (time limit plus grace)");
@@ -240,12 +320,22 @@ function* watchCapture(
       continue;
     }
     const winner = yield context.df.Task.any([timer, resolved, stopRequested]);
-    if (winner === timer) continue;
-    timer.cancel();
-    const because = winner === resolved ? "the alert was resolved" : `an operator asked${stopRequested.result ? ` (${String(stopRequested.result)})` : ""}`;
-    yield* stopCapture(context, ref, progress, because);
+    if (winner !== timer) timer.cancel();
+    // Also when the timer won: an event in the same batch must not wait for the next generation (or be lost there).
+    const because = stopAsked();
+    if (because) yield* stopCapture(context, ref, progress, because);
   }
   return "continue";
+}
+
+/**
+ * A session that ended without running: Error, or (as Network Watcher really reports it) Stopped with no stopReason
+ * and free-text packetCaptureError entries. No file will come; Network Watcher's own words are the reason.
+ */
+function sessionProblem(status: QueryCaptureOutput & { exists: true }): string | null {
+  if (status.status === "Error") return `Network Watcher reported the capture in Error${status.errors.length > 0 ? `: ${status.errors.join("; ")}` : ""}.`;
+  if (status.errors.length > 0 && !status.stopReason) return `Network Watcher stopped the capture without running it: ${status.errors.join("; ")}`;
+  return null;
 }
 
 /** Asks Network Watcher to stop our capture: only one this run created (`ref` is null for a joined capture). */
@@ -259,11 +349,22 @@ function* stopCapture(context: OrchestrationContext, ref: CaptureRef | null, pro
   progress.phase = "stopping";
   context.df.setCustomStatus(progress);
   try {
+    // Sent, not waited for: the watch loop sees the session Stopped on a later poll.
     yield context.df.callActivityWithRetry(STOP_CAPTURE, armRetry, ref);
   } catch (error) {
     progress.failureReason = `Could not stop the capture (${because}): ${firstLine(error)}`;
   }
   progress.phase = "capturing";
+}
+
+/** Sends a request whose outcome does not change what alertcap reports (a clean-up). */
+function* sendQuietly(context: OrchestrationContext, activity: string, ref: CaptureRef): Generator<Task, string | null, unknown> {
+  try {
+    yield context.df.callActivityWithRetry(activity, armRetry, ref);
+    return null;
+  } catch (error) {
+    return firstLine(error);
+  }
 }
 
 /** Locate and analyse the file (when there is one), notify, clean up. Always ends with a notification. */
@@ -272,21 +373,25 @@ function* finish(
   input: CaptureOrchestrationInput,
   progress: CaptureProgress,
   state: WatchState | null,
+  end: WatchEnd,
 ): Generator<Task, CaptureProgress, unknown> {
   const findings: string[] = [];
-  if (state && progress.networkWatcherStatus === "Error") {
-    progress.failureReason ??= `Network Watcher reported the capture in Error${progress.packetCaptureErrors.length > 0 ? `: ${progress.packetCaptureErrors.join("; ")}` : ""}.`;
+  if (end === "session-failed") {
+    progress.failureReason ??= sessionProblem({ exists: true, status: progress.networkWatcherStatus ?? "Unknown", stopReason: progress.stopReason, errors: progress.packetCaptureErrors, captureStartTime: null });
   }
-  const query: CaptureRef | null = state ? { watcher: state.watcher, captureName: state.captureName } : null;
-  const owned: CaptureRef | null = state?.owned ? query : null;
+  const query: CaptureRef | null = state ? { target: input.target, watcher: state.watcher, captureName: state.captureName } : null;
+  const lookForFile = query && (end === "deleted" || (end === "ended" && progress.networkWatcherStatus === "Stopped"));
 
-  if (query && progress.networkWatcherStatus === "Stopped") {
-    const file = yield* locateFile(context, input.settings, query, progress);
-    if (file) {
+  if (query && lookForFile) {
+    const file = yield* locateFile(context, state!.settings, query, progress);
+    if ("problem" in file) {
+      if (progress.failureReason === null) progress.failureReason = file.problem;
+      else findings.push(file.problem);
+    } else {
       progress.phase = "analysing";
       context.df.setCustomStatus(progress);
       try {
-        const analysis = (yield context.df.callActivityWithRetry(ANALYSE_CAPTURE, armRetry, { storagePath: file })) as AnalyseOutput;
+        const analysis = (yield context.df.callActivityWithRetry(ANALYSE_CAPTURE, armRetry, { storagePath: file.storagePath })) as AnalyseOutput;
         progress.analysis = analysis.summary;
         progress.reportPath = analysis.reportPath;
         findings.push(...analysis.findings);
@@ -300,7 +405,7 @@ function* finish(
   progress.phase = "notifying";
   context.df.setCustomStatus({ ...progress, analysis: null });
   try {
-    progress.notifications = (yield context.df.callActivity(NOTIFY, {
+    progress.notifications = (yield context.df.callActivityWithRetry(NOTIFY, notifyRetry, {
       instanceId: context.df.instanceId,
       event: failed ? "capture.failed" : "capture.completed",
       progress,
@@ -311,14 +416,11 @@ function* finish(
     progress.notifications = [{ target: "all", format: "generic", delivered: false, attempts: 0, error: firstLine(error) }];
   }
 
-  if (owned && input.settings.deleteCaptureWhenDone && isFinalCaptureStatus(progress.networkWatcherStatus)) {
+  if (query && state?.owned && state.settings.deleteCaptureWhenDone && end !== "deleted" && isFinalCaptureStatus(progress.networkWatcherStatus)) {
     progress.phase = "cleaning-up";
     context.df.setCustomStatus({ ...progress, analysis: null });
-    try {
-      yield context.df.callActivityWithRetry(DELETE_CAPTURE, armRetry, owned);
-    } catch (error) {
-      findings.push(`The capture resource could not be deleted: ${firstLine(error)}`);
-    }
+    // Sent, not waited for: the file stays whatever happens to the resource.
+    yield* sendQuietly(context, DELETE_CAPTURE, query);
   }
   progress.phase = failed ? "failed" : "completed";
   context.df.setCustomStatus({ ...progress, analysis: null });
@@ -336,27 +438,22 @@ function* locateFile(
   settings: CaptureSettings,
   ref: CaptureRef,
   progress: CaptureProgress,
-): Generator<Task, string | null, unknown> {
+): Generator<Task, { storagePath: string } | { problem: string }, unknown> {
   progress.phase = "locating";
   context.df.setCustomStatus(progress);
   const giveUpAt = addSeconds(context.df.currentUtcDateTime, settings.fileWaitSeconds);
   for (let attempt = 0; ; attempt++) {
     try {
-      const located = (yield context.df.callActivityWithRetry(LOCATE_CAPTURE_FILE, armRetry, ref)) as LocateFileOutput;
+      const located = (yield context.df.callActivityWithRetry(LOCATE_CAPTURE_FILE, armRetry, { ...ref, knownStoragePath: progress.storagePath })) as LocateFileOutput;
       progress.storagePath = located.storagePath;
-      if (located.found && located.storagePath) return located.storagePath;
-      if (!located.storagePath) {
-        progress.failureReason = "Network Watcher did not report where it stored the capture file.";
-        return null;
-      }
+      if (located.found && located.storagePath) return { storagePath: located.storagePath };
+      if (!located.storagePath) return { problem: "Network Watcher did not report where it stored the capture file." };
     } catch (error) {
-      progress.failureReason = `Could not locate the capture file: ${firstLine(error)}`;
-      return null;
+      return { problem: `Could not locate the capture file: ${firstLine(error)}` };
     }
     const now = context.df.currentUtcDateTime;
     if (now >= giveUpAt) {
-      progress.failureReason = `The capture file did not appear at ${progress.storagePath} within ${settings.fileWaitSeconds} s of the capture stopping.`;
-      return null;
+      return { problem: `The capture file did not appear at ${progress.storagePath} within ${settings.fileWaitSeconds} s of the capture stopping.` };
     }
     const next = addSeconds(now, Math.min(60, 2 * 2 ** Math.min(attempt, 5)));
     yield context.df.createTimer(next > giveUpAt ? giveUpAt : next);

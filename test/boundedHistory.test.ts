@@ -1,6 +1,7 @@
 // A five-hour capture on a virtual clock: the host runs in this process on a VirtualClock that jumps to the next
 // durable timer whenever nothing else is running, against the real ARM emulator and Azurite. The capture polls every
-// 30 s of virtual time for 5 h, and the orchestration's history must stay bounded (continueAsNew every few polls).
+// 30 s of virtual time for 5 h, and the orchestration's history must stay bounded (continueAsNew every few polls);
+// and no activity may have polled a long-running operation.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,5 +93,9 @@ describe("capture orchestration history over a five-hour capture", () => {
     // most the file-wait attempts (ALERTCAP_FILE_WAIT_SECONDS) and the finishing steps.
     expect(watchMax).toBeLessThanOrEqual(100);
     expect(finalMax).toBeLessThanOrEqual(150);
+    // No activity sat in long-running-operation polling (in Azure each poll answers 202 + Retry-After: 10): create,
+    // queryStatus, stop and delete were sent and their first answer read; the waiting happened on durable timers.
+    const polled = emulator.requests().filter((r) => /^(Network|Compute)_Operation(Status|Result)$/.test(r.operationId ?? ""));
+    expect(polled.map((r) => `${r.method} ${r.path}`)).toEqual([]);
   }, 300_000);
 });

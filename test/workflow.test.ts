@@ -13,6 +13,8 @@ import { packetCaptureBody } from "../domain/capture/plan.js";
 import { type CaptureSettings, parseCaptureSettings } from "../domain/capture/settings.js";
 import { SAMPLE_STORAGE_ID } from "../local/stack.js";
 import { metricAlert, vmId } from "./support/alerts.js";
+import { eventually } from "./support/hostProcess.js";
+import { notificationsFor } from "./support/notifications.js";
 import { type Receiver, startReceiver } from "./support/receiver.js";
 import { type TestStack, startTestStack } from "./support/testStack.js";
 
@@ -55,8 +57,7 @@ describe("capture workflow on the local stack", () => {
     await receiver?.close();
   });
 
-  const notificationsFor = (target: string): GenericNotification[] =>
-    receiver.received.map((r) => r.json as GenericNotification).filter((n) => n?.data?.target?.toLowerCase() === target.toLowerCase());
+  const sentFor = (target: string) => notificationsFor<GenericNotification>(receiver, target);
 
   it("captures, stops at the time limit, stores the file, notifies, and shows each phase", async () => {
     const target = vmId("vm-web-1");
@@ -94,7 +95,7 @@ describe("capture workflow on the local stack", () => {
     expect(report.toString()).toContain("<svg");
 
     // One notification, with what was captured, why it ended and what it shows.
-    const sent = notificationsFor(target);
+    const sent = sentFor(target);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.type).toBe("capture.completed");
     expect(sent[0]!.data).toMatchObject({ captureName: done.captureName, outcome: "stopped", stopReason: "TimeExceeded", storagePath: done.storagePath });
@@ -113,7 +114,11 @@ describe("capture workflow on the local stack", () => {
 
     // The capture resource was deleted after the run (the file stays); the foreign capture on the same VM is untouched.
     const arm = armClients(SUBSCRIPTION);
-    await expect(arm.network.packetCaptures.get("NetworkWatcherRG", "NetworkWatcher_westus2", done.captureName!)).rejects.toMatchObject({ statusCode: 404 });
+    // The delete is sent, not waited for (its operation takes ~10 s in Azure): the resource goes soon after.
+    await eventually(
+      () => arm.network.packetCaptures.get("NetworkWatcherRG", "NetworkWatcher_westus2", done.captureName!).then(() => undefined, (error: { statusCode?: number }) => (error.statusCode === 404 ? true : undefined)),
+      "the capture resource to be deleted",
+    );
     const foreign = await arm.network.packetCaptures.getStatus("NetworkWatcherRG", "NetworkWatcher_westus2", "ops-team-capture").pollUntilDone();
     expect(foreign.packetCaptureStatus).toBe("Running");
   });
@@ -160,7 +165,7 @@ describe("capture workflow on the local stack", () => {
     expect(done.stopReason).toBe("Manual");
     const history = await stack.durableStatus(id);
     expect(history.historyEvents!.some((e) => e.EventType === "EventRaised" && e.Name === "alertResolved")).toBe(true);
-    const sent = notificationsFor(target);
+    const sent = sentFor(target);
     expect(sent.at(-1)!.data.stopRequestedBecause).toBe("the alert was resolved");
 
     const again = await stack.postAlert(metricAlert(target, "Resolved"));
@@ -173,7 +178,7 @@ describe("capture workflow on the local stack", () => {
     const { body } = await stack.postAlert(metricAlert(target));
     const done = await stack.waitForCapture(body.id as string, (c) => c.phase === "failed", "to fail");
     expect(done.failureReason).toMatch(/Network Watcher agent extension .* is not installed on vm-noagent.*ALERTCAP_INSTALL_AGENT/);
-    const sent = notificationsFor(target);
+    const sent = sentFor(target);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.type).toBe("capture.failed");
     expect(sent[0]!.data.failureReason).toBe(done.failureReason);
@@ -193,7 +198,7 @@ describe("capture workflow on the local stack", () => {
     expect(done.failureReason).toMatch(/limit/i);
     const foreign = await armClients(SUBSCRIPTION).network.packetCaptures.getStatus("NetworkWatcherRG", "NetworkWatcher_northeurope", "eu-team-capture").pollUntilDone();
     expect(foreign.packetCaptureStatus).toBe("Running");
-    expect(notificationsFor(target)[0]!.type).toBe("capture.failed");
+    expect(sentFor(target)[0]!.type).toBe("capture.failed");
   });
 
   it("never touches someone else's capture whose name clashes with the one alertcap would use", async () => {
@@ -206,7 +211,7 @@ describe("capture workflow on the local stack", () => {
       body: packetCaptureBody({ id: target, kind: "virtualMachine", subscriptionId: SUBSCRIPTION, resourceGroup: "rg-app", name: "vm-web-3" }, settings(), SAMPLE_STORAGE_ID),
       notBefore: new Date().toISOString(),
     });
-    expect(created).toMatchObject({ ok: true, captureName: "alertcap-vm-web-3-fresh", reused: false });
+    expect(created).toMatchObject({ ok: true, captureName: "alertcap-vm-web-3-fresh", adopted: false });
     const arm = armClients(SUBSCRIPTION);
     for (const [name, owner] of [["alertcap-vm-web-3-clash", vmId("vm-win-1")], ["alertcap-vm-web-3-old", target]] as const) {
       const foreign = await arm.network.packetCaptures.get("NetworkWatcherRG", "NetworkWatcher_westus2", name);
@@ -220,8 +225,8 @@ describe("capture workflow on the local stack", () => {
       body: packetCaptureBody({ id: target, kind: "virtualMachine", subscriptionId: SUBSCRIPTION, resourceGroup: "rg-app", name: "vm-web-3" }, settings(), SAMPLE_STORAGE_ID),
       notBefore: new Date(Date.now() - 5000).toISOString(),
     });
-    expect(retried).toMatchObject({ ok: true, captureName: "alertcap-vm-web-3-fresh", reused: true });
-    await deletePacketCapture({ watcher, captureName: "alertcap-vm-web-3-fresh" });
+    expect(retried).toMatchObject({ ok: true, captureName: "alertcap-vm-web-3-fresh", adopted: true });
+    await deletePacketCapture(watcher, "alertcap-vm-web-3-fresh");
   });
 });
 

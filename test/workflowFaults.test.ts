@@ -3,6 +3,7 @@
 // names the error.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metricAlert, vmId } from "./support/alerts.js";
+import { notificationsFor } from "./support/notifications.js";
 import { type Receiver, startReceiver } from "./support/receiver.js";
 import { type TestStack, startTestStack } from "./support/testStack.js";
 
@@ -35,8 +36,7 @@ describe("capture workflow under ARM faults", () => {
     await receiver?.close();
   });
 
-  const sentFor = (target: string): Notification[] =>
-    receiver.received.map((r) => r.json as Notification).filter((n) => n?.data?.target?.toLowerCase() === target.toLowerCase());
+  const sentFor = (target: string) => notificationsFor<Notification>(receiver, target);
 
   it("reports a capture that ends in Error with a failure notification naming the error", async () => {
     const target = vmId("vm-web-1");

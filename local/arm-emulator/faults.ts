@@ -32,7 +32,8 @@ const faultRuleSchema = z.discriminatedUnion("kind", [
     retryAfterSeconds: z.number().int().min(0).optional(),
   }),
   /** Destroys the connection without an answer (the client sees ECONNRESET). */
-  z.object({ ...ruleBase, kind: z.literal("reset") }),
+  // afterHandler: the request is carried out, then the connection dropped: the client cannot know the outcome.
+  z.object({ ...ruleBase, kind: z.literal("reset"), afterHandler: z.boolean().default(false) }),
   z.object({ ...ruleBase, kind: z.literal("delay"), delayMs: z.number().min(0) }),
   /** The long-running operation is accepted, then its status resource reports Failed with this error. */
   z.object({
@@ -74,6 +75,8 @@ export interface RequestFaults {
   error?: ArmError;
   /** Drop the connection instead of answering. */
   reset?: boolean;
+  /** Run the handler, then drop the connection instead of answering. */
+  resetAfterHandler?: boolean;
 }
 
 export interface LroFailure {
@@ -162,7 +165,10 @@ export class FaultInjector {
       } else if (rule.kind === "serverError") {
         if (this.fires(index, operationId)) faults.error = serverErrorWithStatus(rule.status, rule.retryAfterSeconds);
       } else if (rule.kind === "reset") {
-        if (this.fires(index, operationId)) faults.reset = true;
+        if (this.fires(index, operationId)) {
+          if (rule.afterHandler) faults.resetAfterHandler = true;
+          else faults.reset = true;
+        }
       }
     });
     return faults;

@@ -134,13 +134,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, settings: ArmSe
     const subscriptionId = params["subscriptionId"] ?? "";
     const faults = settings.faults.onRequest(route.operationId, requestKind, subscriptionId);
     if (faults.delayMs > 0) await sleep(faults.delayMs);
-    if (faults.reset) {
+    const dropConnection = (): void => {
       logEntry.fault = "reset";
       logEntry.status = -1;
       settings.onRequestLogged(logEntry);
       req.socket.destroy();
-      return;
-    }
+    };
+    if (faults.reset) return dropConnection();
     if (faults.error) {
       logEntry.fault = faults.error.status === 429 ? "throttle" : "serverError";
       return sendError(faults.error);
@@ -156,7 +156,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, settings: ArmSe
       bodyText,
       baseUrl,
     };
-    send(await route.handler(request));
+    const response = await route.handler(request);
+    if (faults.resetAfterHandler) return dropConnection();
+    send(response);
   } catch (error) {
     if (error instanceof ArmError) return sendError(error);
     settings.log(`arm-emulator: ${method} ${url.pathname} failed: ${(error as Error).stack ?? String(error)}`);
