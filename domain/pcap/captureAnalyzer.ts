@@ -148,6 +148,11 @@ export class CaptureAnalyzer {
     if (flow >= 0 && f.tcpHeaderKnown) this.tcp.track(flow, this.flows.direction, f);
   };
 
+  /** Hash-table slots visited so far (flow and host tables): the work hashing costs, which crafted keys must not inflate. */
+  get tableProbes(): number {
+    return this.flows.index.probes + this.hosts.index.probes;
+  }
+
   summarize(read: CaptureReadResult): CaptureSummary {
     const info = read.info;
     this.tcp.settleAll(this.flows.size);
@@ -353,6 +358,10 @@ export class CaptureAnalyzer {
       notes.push(
         `The flow table reached its cap of ${n(s.flowTable.capacity)} conversations: ${n(s.flowTable.untrackedPackets)} packets of later flows count in totals and top talkers but not in conversations or TCP health.`,
       );
+    }
+    const overlong = this.flows.index.overlongProbes + this.hosts.index.overlongProbes;
+    if (overlong > 0) {
+      notes.push(`${n(overlong)} packets carried addresses and ports crafted to collide in the analyser's hash tables (hash flooding): they count in totals but not per conversation or host.`);
     }
     if (this.hosts.saturated) notes.push(`More hosts than the host table holds: ${n(s.otherTalkers.bytes)} bytes belong to hosts not ranked.`);
     if (s.packetsWithoutTimestamp > 0) notes.push(`${n(s.packetsWithoutTimestamp)} packets (pcapng simple packet blocks) carry no timestamp and are not on the timeline.`);

@@ -28,7 +28,7 @@ export function failedHandshakeTargets(flows: FlowTable, tcp: TcpTracker, count:
   for (const f of failed) {
     const server = tcp.clientDirection(f) ^ 1;
     const base = flows.keyOffset(f) + server * 4;
-    let hash = 0x2f1b3c4d;
+    let hash = index.seed;
     for (let w = 0; w < 4; w++) hash = mixWord(hash, (key[w] = flowKeys[base + w]!));
     key[4] = flows.version(f);
     key[5] = flows.port(f, server);
