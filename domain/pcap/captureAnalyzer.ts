@@ -8,7 +8,7 @@ import { HostTable } from "./hostTable.js";
 import { linkTypeName } from "./linkTypes.js";
 import { grouped } from "./numberText.js";
 import { PacketClock } from "./packetClock.js";
-import type { PacketRecord } from "./packetRecord.js";
+import { noteDistinct, type PacketRecord } from "./packetRecord.js";
 import { etherTypeName, ipProtocolName } from "./protocolNames.js";
 import { TcpTracker } from "./tcpTracker.js";
 import { isoOfSeconds, type TimeBase } from "./timeBase.js";
@@ -72,6 +72,7 @@ export class CaptureAnalyzer {
   private icmpUnreachable = 0;
   private icmpTimeExceeded = 0;
   private readonly linkTypesSeen: number[] = [];
+  private readonly linkTypesNoted = new Set<number>();
   private lastLinkType = -1;
   private minTime = Infinity;
   private maxTime = -Infinity;
@@ -222,7 +223,7 @@ export class CaptureAnalyzer {
 
   private noteLinkType(linkType: number): void {
     this.lastLinkType = linkType;
-    if (!this.linkTypesSeen.includes(linkType)) this.linkTypesSeen.push(linkType);
+    noteDistinct(this.linkTypesSeen, this.linkTypesNoted, linkType);
   }
 
   private noteFirst(record: PacketRecord): void {
