@@ -1,4 +1,9 @@
-import { addressText } from "./addressText.js";
+import { addressText, endpointText } from "./addressText.js";
+import { DnsStats } from "./dnsStats.js";
+import { findingsOf } from "./findings.js";
+import { HttpStats } from "./httpStats.js";
+import { handshakeLatency, zeroWindowSenders } from "./serviceLatency.js";
+import { TlsStats } from "./tlsStats.js";
 import type { CaptureReadResult } from "./captureReader.js";
 import type { CaptureSummary, ProtocolMix, TcpHealth, TopConversation, TopTalker } from "./captureSummary.js";
 import { failedHandshakeTargets } from "./failedHandshakes.js";
@@ -32,6 +37,10 @@ const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
+const DNS_PORT = 53;
+/** Ports where a lone TLS alert record is believed before any hello was seen (IANA TLS services, and openssl's 4433). */
+const TLS_PORTS = new Uint8Array(65536);
+for (const port of [261, 443, 448, 465, 563, 614, 636, 853, 989, 990, 992, 993, 994, 995, 3269, 4433, 5061, 5671, 6697, 8443, 8883]) TLS_PORTS[port] = 1;
 
 /**
  * Aggregates decoded packets into a CaptureSummary. `consume` is the per-packet hot path: counters, fixed-size
@@ -45,6 +54,9 @@ export class CaptureAnalyzer {
   private readonly flows: FlowTable;
   private readonly timeline: Timeline;
   private readonly topCount: number;
+  private readonly dns = new DnsStats();
+  private readonly http = new HttpStats();
+  private readonly tls: TlsStats;
 
   private packets = 0;
   private bytes = 0;
@@ -86,6 +98,7 @@ export class CaptureAnalyzer {
     this.tcp = new TcpTracker(flowCapacity, this.clock);
     this.timeline = new Timeline(positive(options.timelineBuckets, 600));
     this.topCount = positive(options.topN, 10);
+    this.tls = new TlsStats(flowCapacity);
   }
 
   readonly consume = (record: PacketRecord): void => {
@@ -147,7 +160,33 @@ export class CaptureAnalyzer {
     if (!f.addressesKnown) return;
     const flow = this.flows.observe(f, wire);
     if (flow >= 0 && f.tcpHeaderKnown) this.tcp.track(flow, this.flows.direction, f);
+    if (f.payloadCaptured > 0) this.application(f, record.view, flow);
   };
+
+  /** DNS on port 53; TLS and HTTP/1 recognised by their first bytes on any TCP port. */
+  private application(f: FrameDecoder, view: DataView, flow: number): void {
+    const start = f.payloadOffset;
+    const length = f.payloadCaptured;
+    const sourcePort = f.sourcePort;
+    const destinationPort = f.destinationPort;
+    const time = this.clock.now;
+    const udp = f.ipProtocol === IPPROTO_UDP;
+    if (sourcePort === DNS_PORT || destinationPort === DNS_PORT) {
+      const server = (): string => addressText(f.ipVersion, sourcePort === DNS_PORT ? f.source : f.destination);
+      if (udp) this.dns.udp(view, start, length, flow, time, server);
+      else this.dns.tcp(view, start, length, flow, time, server);
+      return;
+    }
+    if (udp) return;
+    const first = view.getUint8(start);
+    if (first === 22 || first === 21) {
+      const tlsPort = TLS_PORTS[sourcePort] === 1 || TLS_PORTS[destinationPort] === 1;
+      const sender = (): string => endpointText(addressText(f.ipVersion, f.source), sourcePort, IPPROTO_TCP);
+      this.tls.segment(view, start, length, flow, flow >= 0 ? this.flows.direction : 0, tlsPort, sender);
+    } else if (first >= 0x41 && first <= 0x54) {
+      this.http.segment(view, start, length, flow, time);
+    }
+  }
 
   /** Hash-table slots visited so far (flow and host tables): the work hashing costs, which crafted keys must not inflate. */
   get tableProbes(): number {
@@ -216,8 +255,13 @@ export class CaptureAnalyzer {
       malformedPackets: this.malformed,
       packetsWithoutTimestamp: this.untimed,
       notes: [],
+      dns: this.dns.summary(this.topCount),
+      http: this.http.summary(this.topCount),
+      tls: this.tls.summary(this.flows.size, (flow) => this.tcp.reset(flow), this.topCount),
+      findings: [],
     };
     summary.notes = this.notes(summary);
+    summary.findings = findingsOf(summary);
     return summary;
   }
 
@@ -341,6 +385,9 @@ export class CaptureAnalyzer {
       spuriousRetransmissions: c.spuriousRetransmissions,
       duplicateAcks: c.duplicateAcks,
       resets: this.tcpRst,
+      handshakeLatency: handshakeLatency(this.flows, this.tcp, this.topCount),
+      zeroWindows: c.zeroWindows,
+      zeroWindowSenders: zeroWindowSenders(this.flows, this.tcp, this.topCount),
       failedHandshakeTargets: failed,
     };
   }
