@@ -159,8 +159,13 @@ export class CaptureAnalyzer {
 
     if (!f.addressesKnown) return;
     const flow = this.flows.observe(f, wire);
-    if (flow >= 0 && f.tcpHeaderKnown) this.tcp.track(flow, this.flows.direction, f);
-    if (f.payloadCaptured > 0) this.application(f, record.view, flow);
+    let retransmitted = false;
+    if (flow >= 0 && f.tcpHeaderKnown) {
+      this.tcp.track(flow, this.flows.direction, f);
+      retransmitted = this.tcp.lastWasRetransmission;
+    }
+    // A retransmitted segment repeats a message already counted (tshark does not dissect it again either).
+    if (f.payloadCaptured > 0 && !retransmitted) this.application(f, record.view, flow);
   };
 
   /** DNS on port 53; TLS and HTTP/1 recognised by their first bytes on any TCP port. */

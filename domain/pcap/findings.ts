@@ -44,7 +44,9 @@ function dnsFindings(s: CaptureSummary, out: Finding[]): void {
     const name = best([...merged], ([, c]) => c);
     let text = `${rcode} for ${grouped(count)} of ${grouped(dns.responses)} DNS answers (${percent(count, dns.responses)})`;
     text += attribution("from", server && { label: server.server, count: server.rcodes[rcode] ?? 0 }, count);
-    if (name) text += name[1] === count ? ` for ${name[0]}` : `, most often for ${name[0]} (${grouped(name[1])})`;
+    if (name && name[1] === count) text += ` for ${name[0]}`;
+    else if (name && name[1] > 1) text += `, most often for ${name[0]} (${grouped(name[1])})`;
+    else if (name) text += `, for ${grouped(merged.size)} different names such as ${name[0]}`;
     const weight = rcode === "NXDOMAIN" ? 60 : 90;
     out.push({ weight: weight + (10 * count) / Math.max(1, dns.responses), text: `${text}.` });
   }

@@ -71,6 +71,8 @@ export class TcpTracker {
     handshakesUnanswered: 0,
     zeroWindows: 0,
   };
+  /** The segment last passed to `track` was counted a retransmission (its payload was already seen). */
+  lastWasRetransmission = false;
   /** Per direction: zero-window segments sent. */
   readonly zeroWindowsSent: Uint32Array;
   /** Per flow: seconds from the first SYN to the first SYN-ACK, when the SYN_ACK_TIMED bit is set. */
@@ -121,6 +123,7 @@ export class TcpTracker {
     const rev = fwd ^ 1;
     const state = this.state;
     const c = this.counters;
+    const retransmissionsBefore = c.retransmissions;
 
     if ((flags & (SYN | ACK)) === SYN) {
       if ((state[fwd]! & ISN_KNOWN) !== 0 && this.isn[fwd] !== seq) this.restart(flow);
@@ -195,6 +198,7 @@ export class TcpTracker {
       state[fwd]! |= LAST_ACK_KNOWN;
     }
     this.window[fwd] = window;
+    this.lastWasRetransmission = c.retransmissions !== retransmissionsBefore;
   }
 
   /** Which side sent the opening SYN, if any: 0 = A, 1 = B, -1 = none seen. */

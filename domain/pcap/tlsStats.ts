@@ -97,7 +97,9 @@ export class TlsStats {
       } else if (type === CONTENT_ALERT && recordLength === 2 && bodyEnd - body === 2 && (known || any)) {
         const code = view.getUint8(body + 1);
         const role = flow < 0 || (this.state[flow]! & CLIENT_HELLO) === 0 ? "unknown" : ((this.state[flow]! & CLIENT_IS_B) !== 0) === (direction === 1) ? "client" : "server";
-        this.alerts.add(`${code} ${role} ${sender()}`);
+        // A client's ephemeral port says nothing: clients are named by address, servers by address and port.
+        const from = role === "client" ? addressOf(sender()) : sender();
+        this.alerts.add(`${code} ${role} ${from}`);
         if (flow >= 0) this.state[flow]! |= ALERT;
         any = true;
       }
@@ -188,6 +190,13 @@ export class TlsStats {
       failedServerNames: [...failedByName.values()].sort((a, b) => total(b) - total(a) || (a.name < b.name ? -1 : 1)).slice(0, top),
     };
   }
+}
+
+/** "10.0.0.1:443" → "10.0.0.1", "[::1]:443" → "::1". */
+function addressOf(endpoint: string): string {
+  const colon = endpoint.lastIndexOf(":");
+  const address = colon > 0 ? endpoint.slice(0, colon) : endpoint;
+  return address.startsWith("[") ? address.slice(1, -1) : address;
 }
 
 function readUint24(view: DataView, p: number): number {
