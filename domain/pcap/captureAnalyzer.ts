@@ -1,4 +1,4 @@
-import { addressText, endpointText } from "./addressText.js";
+import { addressText } from "./addressText.js";
 import { DnsStats } from "./dnsStats.js";
 import { findingsOf } from "./findings.js";
 import { HttpStats } from "./httpStats.js";
@@ -177,17 +177,15 @@ export class CaptureAnalyzer {
     const time = this.clock.now;
     const udp = f.ipProtocol === IPPROTO_UDP;
     if (sourcePort === DNS_PORT || destinationPort === DNS_PORT) {
-      const server = (): string => addressText(f.ipVersion, sourcePort === DNS_PORT ? f.source : f.destination);
-      if (udp) this.dns.udp(view, start, length, flow, time, server);
-      else this.dns.tcp(view, start, length, flow, time, server);
+      if (udp) this.dns.udp(view, start, length, flow, time, f);
+      else this.dns.tcp(view, start, length, flow, time, f);
       return;
     }
     if (udp) return;
     const first = view.getUint8(start);
     if (first === 22 || first === 21) {
       const tlsPort = TLS_PORTS[sourcePort] === 1 || TLS_PORTS[destinationPort] === 1;
-      const sender = (): string => endpointText(addressText(f.ipVersion, f.source), sourcePort, IPPROTO_TCP);
-      this.tls.segment(view, start, length, flow, flow >= 0 ? this.flows.direction : 0, tlsPort, sender);
+      this.tls.segment(view, start, length, flow, flow >= 0 ? this.flows.direction : 0, tlsPort, f);
     } else if (first >= 0x41 && first <= 0x54) {
       this.http.segment(view, start, length, flow, time);
     }

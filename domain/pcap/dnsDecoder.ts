@@ -23,10 +23,20 @@ export class DnsMessage {
   opcode = 0;
   /** The header's 4-bit RCODE, extended by an EDNS OPT record's upper 8 bits when there is one (RFC 6891). */
   rcode = 0;
-  /** First question's name ("" when there is none or it cannot be read), printable ASCII with dots. */
-  name = "";
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  private start = 0;
+  private end = 0;
+  private questionAt = -1;
   questionType = 0;
   edns = false;
+
+  /**
+   * First question's name ("" when there is none or it cannot be read), printable ASCII with dots. Made on demand,
+   * while the message's bytes are still valid (only failed answers need it: no string per packet otherwise).
+   */
+  name(): string {
+    return this.questionAt < 0 ? "" : readName(this.view, this.start, this.end, this.questionAt);
+  }
 
   /** Decodes the message at [start, start + length); false when it is too short or its header impossible. */
   decode(view: DataView, start: number, length: number): boolean {
@@ -36,16 +46,19 @@ export class DnsMessage {
     this.response = (flags & 0x8000) !== 0;
     this.opcode = (flags >>> 11) & 15;
     this.rcode = flags & 15;
-    this.name = "";
+    this.view = view;
+    this.start = start;
+    this.questionAt = -1;
     this.questionType = 0;
     this.edns = false;
     const questions = view.getUint16(start + 4);
     const records = view.getUint16(start + 6) + view.getUint16(start + 8);
     const additional = view.getUint16(start + 10);
     const end = start + length;
+    this.end = end;
     let p = start + 12;
     for (let q = 0; q < questions; q++) {
-      if (q === 0) this.name = readName(view, start, end, p);
+      if (q === 0) this.questionAt = p;
       p = skipName(view, p, end);
       if (p < 0 || p + 4 > end) return true; // the header is still good
       if (q === 0) this.questionType = view.getUint16(p);

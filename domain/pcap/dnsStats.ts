@@ -1,5 +1,7 @@
 import type { DnsSummary } from "./captureSummary.js";
 import { DnsMessage, rcodeName } from "./dnsDecoder.js";
+import { addressText } from "./addressText.js";
+import type { FrameDecoder } from "./frameDecoder.js";
 import { BoundedTally, LatencySamples } from "./latencySamples.js";
 
 const MAX_SERVERS = 256;
@@ -37,33 +39,34 @@ export class DnsStats {
   untrackedQueries = 0;
   readonly rcodes = new BoundedTally(64);
   private readonly message = new DnsMessage();
-  private readonly servers = new Map<string, ServerStats>();
+  /** Keyed by the IPv4 address word, or the IPv6 address text (no string per IPv4 packet). */
+  private readonly servers = new Map<number | string, ServerStats>();
   private readonly otherServers = new ServerStats("(other servers)");
   private readonly pending = new Map<number, Pending>();
 
-  /** A UDP payload to or from port 53. `serverAddress` is the side on port 53. */
-  udp(view: DataView, start: number, length: number, flow: number, time: number, serverAddress: () => string): void {
-    this.one(view, start, length, flow, time, serverAddress);
+  /** A UDP payload to or from port 53 in `frame`; the server is the side on port 53. */
+  udp(view: DataView, start: number, length: number, flow: number, time: number, frame: FrameDecoder): void {
+    this.one(view, start, length, flow, time, frame);
   }
 
   /** A TCP segment to or from port 53: each whole length-prefixed message that starts in it (RFC 1035 4.2.2). */
-  tcp(view: DataView, start: number, length: number, flow: number, time: number, serverAddress: () => string): void {
+  tcp(view: DataView, start: number, length: number, flow: number, time: number, frame: FrameDecoder): void {
     const end = start + length;
     for (let p = start, n = 0; p + 2 <= end && n < MAX_MESSAGES_PER_SEGMENT; n++) {
       const size = view.getUint16(p);
       if (size < 12 || p + 2 + size > end) return; // a continuation, or a message split over segments: not counted
-      if (this.one(view, p + 2, size, flow, time, serverAddress)) this.overTcp++;
+      if (this.one(view, p + 2, size, flow, time, frame)) this.overTcp++;
       p += 2 + size;
     }
   }
 
-  private one(view: DataView, start: number, length: number, flow: number, time: number, serverAddress: () => string): boolean {
+  private one(view: DataView, start: number, length: number, flow: number, time: number, frame: FrameDecoder): boolean {
     const m = this.message;
     if (!m.decode(view, start, length)) {
       this.malformed++;
       return false;
     }
-    const server = this.server(serverAddress());
+    const server = this.server(frame);
     const key = flow >= 0 ? flow * 65536 + m.id : -1;
     if (!m.response) {
       this.queries++;
@@ -83,7 +86,7 @@ export class DnsStats {
     const code = rcodeName(m.rcode);
     this.rcodes.add(code);
     server.rcodes.add(code);
-    if (m.rcode !== 0) server.failingNames.add(`${code} ${m.name}`);
+    if (m.rcode !== 0) server.failingNames.add(`${code} ${m.name()}`);
     const query = key >= 0 ? this.pending.get(key) : undefined;
     if (query) {
       this.pending.delete(key);
@@ -92,12 +95,14 @@ export class DnsStats {
     return true;
   }
 
-  private server(address: string): ServerStats {
-    let s = this.servers.get(address);
+  private server(frame: FrameDecoder): ServerStats {
+    const words = frame.sourcePort === 53 ? frame.source : frame.destination;
+    const key = frame.ipVersion === 4 ? words[0]! : addressText(6, words);
+    let s = this.servers.get(key);
     if (!s) {
       if (this.servers.size >= MAX_SERVERS) return this.otherServers;
-      s = new ServerStats(address);
-      this.servers.set(address, s);
+      s = new ServerStats(addressText(frame.ipVersion, words));
+      this.servers.set(key, s);
     }
     return s;
   }

@@ -1,4 +1,6 @@
 import type { TlsSummary } from "./captureSummary.js";
+import { addressText, endpointText } from "./addressText.js";
+import type { FrameDecoder } from "./frameDecoder.js";
 import { BoundedTally } from "./latencySamples.js";
 import { safeAscii } from "./safeText.js";
 
@@ -69,7 +71,7 @@ export class TlsStats {
    * A TCP payload of `flow` sent in `direction` (0: A→B). `tlsPort`: either port is a usual TLS port, so a lone alert
    * record there is believed even before a hello was seen.
    */
-  segment(view: DataView, start: number, length: number, flow: number, direction: number, tlsPort: boolean, sender: () => string): boolean {
+  segment(view: DataView, start: number, length: number, flow: number, direction: number, tlsPort: boolean, frame: FrameDecoder): boolean {
     if (length < 6 || view.getUint8(start + 1) !== 3) return false;
     const first = view.getUint8(start);
     if (first !== CONTENT_HANDSHAKE && first !== CONTENT_ALERT) return false;
@@ -98,7 +100,8 @@ export class TlsStats {
         const code = view.getUint8(body + 1);
         const role = flow < 0 || (this.state[flow]! & CLIENT_HELLO) === 0 ? "unknown" : ((this.state[flow]! & CLIENT_IS_B) !== 0) === (direction === 1) ? "client" : "server";
         // A client's ephemeral port says nothing: clients are named by address, servers by address and port.
-        const from = role === "client" ? addressOf(sender()) : sender();
+        const address = addressText(frame.ipVersion, frame.source);
+        const from = role === "client" ? address : endpointText(address, frame.sourcePort, 6);
         this.alerts.add(`${code} ${role} ${from}`);
         if (flow >= 0) this.state[flow]! |= ALERT;
         any = true;
@@ -190,13 +193,6 @@ export class TlsStats {
       failedServerNames: [...failedByName.values()].sort((a, b) => total(b) - total(a) || (a.name < b.name ? -1 : 1)).slice(0, top),
     };
   }
-}
-
-/** "10.0.0.1:443" → "10.0.0.1", "[::1]:443" → "::1". */
-function addressOf(endpoint: string): string {
-  const colon = endpoint.lastIndexOf(":");
-  const address = colon > 0 ? endpoint.slice(0, colon) : endpoint;
-  return address.startsWith("[") ? address.slice(1, -1) : address;
 }
 
 function readUint24(view: DataView, p: number): number {
