@@ -2,11 +2,10 @@ import { addressText, endpointText } from "./addressText.js";
 import type { ServiceLatency, TcpHealth } from "./captureSummary.js";
 import type { FlowTable } from "./flowTable.js";
 import { IPPROTO_TCP } from "./frameDecoder.js";
-import { finishHash, KeyIndex, mixWord } from "./keyIndex.js";
+import { serverEntry, TARGET_KEY_WORDS as SERVICE_KEY_WORDS } from "./failedHandshakes.js";
+import { KeyIndex } from "./keyIndex.js";
 import type { TcpTracker } from "./tcpTracker.js";
 import { topN } from "./topN.js";
-
-const SERVICE_KEY_WORDS = 6; // server address (4 words), IP version, port
 
 /**
  * SYN → SYN-ACK time per destination service (server address and port), from the flows' timed handshakes: made
@@ -19,16 +18,7 @@ export function handshakeLatency(flows: FlowTable, tcp: TcpTracker, count: numbe
   const index = new KeyIndex(SERVICE_KEY_WORDS, timed.length);
   const groupOf = new Int32Array(timed.length);
   const key = new Uint32Array(SERVICE_KEY_WORDS);
-  const flowKeys = flows.index.keys;
-  timed.forEach((f, i) => {
-    const server = tcp.clientDirection(f) ^ 1;
-    const base = flows.keyOffset(f) + server * 4;
-    let hash = index.seed;
-    for (let w = 0; w < 4; w++) hash = mixWord(hash, (key[w] = flowKeys[base + w]!));
-    key[4] = flows.version(f);
-    key[5] = flows.port(f, server);
-    groupOf[i] = index.findOrInsert(key, finishHash(mixWord(mixWord(hash, key[4]), key[5])));
-  });
+  timed.forEach((f, i) => (groupOf[i] = serverEntry(index, key, flows, tcp, f)));
   const delays: number[][] = Array.from({ length: index.size }, () => []);
   timed.forEach((f, i) => {
     if (groupOf[i]! >= 0) delays[groupOf[i]!]!.push(tcp.synAckSeconds(f));
