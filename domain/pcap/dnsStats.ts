@@ -108,6 +108,7 @@ export class DnsStats {
   }
 
   summary(top: number): DnsSummary {
+    for (const s of [...this.servers.values(), this.otherServers]) s.unanswered = 0;
     for (const query of this.pending.values()) query.server.unanswered++;
     const all = [...this.servers.values()];
     if (this.otherServers.queries + this.otherServers.responses > 0) all.push(this.otherServers);

@@ -15,6 +15,7 @@ interface Finding {
   text: string;
 }
 
+const plural = (count: number, word: string): string => `${grouped(count)} ${word}${count === 1 ? "" : "s"}`;
 const percent = (part: number, whole: number): string => `${whole > 0 ? Math.round((100 * part) / whole) : 0} %`;
 
 export function durationText(ms: number): string {
@@ -60,7 +61,7 @@ function dnsFindings(s: CaptureSummary, out: Finding[]): void {
     if (v.answerTimeP95Ms !== null && v.answerTimeP95Ms >= SLOW_DNS_MS) {
       out.push({
         weight: 55,
-        text: `DNS answers from ${v.server} took ${durationText(v.answerTimeP95Ms)} at p95 (p50 ${durationText(v.answerTimeP50Ms ?? 0)}, ${grouped(v.responses)} answers).`,
+        text: `DNS answers from ${v.server} took ${durationText(v.answerTimeP95Ms)} at p95 (p50 ${durationText(v.answerTimeP50Ms ?? 0)}, ${plural(v.responses, "answer")}).`,
       });
     }
   }
@@ -82,7 +83,7 @@ function httpFindings(s: CaptureSummary, out: Finding[]): void {
     if (h.responseTimeP95Ms !== null && h.responseTimeP95Ms >= SLOW_HTTP_MS) {
       out.push({
         weight: 57,
-        text: `HTTP responses from ${h.host} took ${durationText(h.responseTimeP95Ms)} at p95 (p50 ${durationText(h.responseTimeP50Ms ?? 0)}, ${grouped(h.responses)} responses).`,
+        text: `HTTP responses from ${h.host} took ${durationText(h.responseTimeP95Ms)} at p95 (p50 ${durationText(h.responseTimeP50Ms ?? 0)}, ${plural(h.responses, "response")}).`,
       });
     }
   }
@@ -100,7 +101,7 @@ function tlsFindings(s: CaptureSummary, out: Finding[]): void {
   }
   for (const a of byAlert.values()) {
     const who = a.sender === "unknown" ? a.from : `the ${a.sender} ${a.from}${a.topFrom < a.count ? " and others" : ""}`;
-    out.push({ weight: 87, text: `TLS alert ${a.name} (${a.code}) ${grouped(a.count)} time${a.count === 1 ? "" : "s"}, sent by ${who}.` });
+    out.push({ weight: 87, text: `TLS alert ${a.name} (${a.code}) ${plural(a.count, "time")}, sent by ${who}.` });
   }
   const h = tls.handshakes;
   const silent = h.reset + h.abandoned;
@@ -131,7 +132,7 @@ function tcpFindings(s: CaptureSummary, out: Finding[]): void {
     if (l.p95Ms < SLOW_HANDSHAKE_MS) continue;
     out.push({
       weight: 62,
-      text: `TCP handshakes to ${endpointText(l.address, l.port, 6)} took ${durationText(l.p95Ms)} SYN to SYN-ACK at p95 (p50 ${durationText(l.p50Ms)}, ${grouped(l.handshakes)} handshakes).`,
+      text: `TCP handshakes to ${endpointText(l.address, l.port, 6)} took ${durationText(l.p95Ms)} SYN to SYN-ACK at p95 (p50 ${durationText(l.p50Ms)}, ${plural(l.handshakes, "handshake")}).`,
     });
   }
   if (h.zeroWindows > 0) {
