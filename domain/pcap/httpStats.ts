@@ -9,8 +9,12 @@ const MAX_HEAD_SCAN = 4096;
 /** Requests awaiting their response, per flow and in all. */
 const MAX_PENDING_PER_FLOW = 32;
 const MAX_PENDING_FLOWS = 65_536;
-const METHODS = ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"].map((m) => Buffer.from(`${m} `));
+const METHOD_NAMES = ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"];
+const METHODS = METHOD_NAMES.map((m) => Buffer.from(`${m} `));
 const HTTP1 = Buffer.from("HTTP/1.");
+const SPACE_HTTP1 = Buffer.from(" HTTP/1.");
+/** "100" … "999", made once: no string per response. */
+const STATUS_TEXT = Array.from({ length: 1000 }, (_, code) => String(code));
 const NO_HOST = "(no Host header)";
 
 class HostStats {
@@ -49,19 +53,20 @@ export class HttpStats {
     const first = view.getUint8(start);
     if (first === 0x48 /* H */ && startsWith(view, start, length, HTTP1)) return this.response(view, start, length, flow, time);
     if (first < 0x41 || first > 0x54) return false; // no method starts outside A…T
-    for (const method of METHODS) {
-      if (startsWith(view, start, length, method)) return this.request(view, start, length, method.length - 1, flow, time);
+    for (let m = 0; m < METHODS.length; m++) {
+      if (startsWith(view, start, length, METHODS[m]!)) return this.request(view, start, length, m, flow, time);
     }
     return false;
   }
 
-  private request(view: DataView, start: number, length: number, methodLength: number, flow: number, time: number): boolean {
+  private request(view: DataView, start: number, length: number, method: number, flow: number, time: number): boolean {
+    const methodLength = METHOD_NAMES[method]!.length;
     const scanEnd = start + Math.min(length, MAX_HEAD_SCAN);
     const lineEnd = indexOfCrlf(view, start, scanEnd);
     // The request line must end in " HTTP/1.x": body bytes that happen to start with "GET " are not a request.
-    if (lineEnd < 0 || lineEnd - start < methodLength + 10 || !startsWith(view, lineEnd - 9, 9, Buffer.from(" HTTP/1."))) return false;
+    if (lineEnd < 0 || lineEnd - start < methodLength + 10 || !startsWith(view, lineEnd - 9, 9, SPACE_HTTP1)) return false;
     this.requests++;
-    this.methods.add(safeAscii(view, start, methodLength, 16));
+    this.methods.add(METHOD_NAMES[method]!);
     const host = this.host(hostHeader(view, lineEnd + 2, scanEnd) ?? NO_HOST);
     host.requests++;
     if (flow >= 0) {
@@ -88,7 +93,8 @@ export class HttpStats {
     }
     if (code < 100) return false;
     this.responses++;
-    this.statusCodes.add(String(code));
+    const status = STATUS_TEXT[code]!;
+    this.statusCodes.add(status);
     const queue = flow >= 0 ? this.pending.get(flow) : undefined;
     const request = queue?.[0];
     // A 1xx (100 Continue) is not the final answer: the request stays first in line for the next status line.
@@ -98,7 +104,7 @@ export class HttpStats {
     }
     const host = request ? request.host : this.unmatched;
     host.responses++;
-    host.statusCodes.add(String(code));
+    host.statusCodes.add(status);
     if (code >= 500) host.serverErrors++;
     else if (code >= 400) host.clientErrors++;
     if (request) host.latency.add(time - request.time);
