@@ -25,7 +25,9 @@ export function durationText(ms: number): string {
 /** "all from X" when one entry holds the whole count, else "most from X (n)". */
 function attribution(word: string, top: { label: string; count: number } | undefined, total: number): string {
   if (!top || top.count === 0) return "";
-  return top.count === total ? `, all ${word} ${top.label}` : `, most ${word} ${top.label} (${grouped(top.count)})`;
+  if (top.count === total) return `, all ${word} ${top.label}`;
+  // "most" only for a majority; otherwise say that it is spread, and name the largest share.
+  return 2 * top.count > total ? `, most ${word} ${top.label} (${grouped(top.count)})` : `, spread out (the most, ${grouped(top.count)}, ${word} ${top.label})`;
 }
 
 function best<T>(items: T[], count: (item: T) => number): T | undefined {
