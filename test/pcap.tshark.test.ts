@@ -29,6 +29,9 @@ const provenance: Record<string, Partial<CaptureSummary>> = {
   "pcap-parser-be.pcap": { packets: 5, ipv4: 3, ipv6: 0, tcp: 0, udp: 3, icmp: 0, tcpSyn: 0, tcpRst: 0, tcpRetransmissions: 0, format: "pcap" },
   "dpkt-http.pcap": { packets: 43, ipv4: 43, ipv6: 0, tcp: 41, udp: 2, icmp: 0, tcpSyn: 1, tcpRst: 0, tcpRetransmissions: 1, format: "pcap" },
   "gopacket-be-test202.pcapng": { packets: 8, ipv4: 8, ipv6: 0, tcp: 0, udp: 8, icmp: 0, tcpSyn: 0, tcpRst: 0, tcpRetransmissions: 0, format: "pcapng" },
+  "app-dns.pcap": { packets: 134, ipv4: 120, ipv6: 14, tcp: 20, udp: 114, icmp: 0, tcpSyn: 2, tcpRst: 0, format: "pcap" },
+  "app-http.pcap": { packets: 274, ipv4: 260, ipv6: 14, tcp: 274, udp: 0, icmp: 0, tcpSyn: 27, tcpRst: 0, format: "pcap" },
+  "app-tls.pcap": { packets: 192, ipv4: 160, ipv6: 32, tcp: 192, udp: 0, icmp: 0, tcpSyn: 16, tcpRst: 2, format: "pcap" },
   "generated-vlan100-nsec.pcap": { packets: 600, ipv4: 560, ipv6: 40, vlanTagged: 600, tcp: 582, udp: 18, icmp: 0, tcpSyn: 25, tcpRst: 2, tcpRetransmissions: 1, format: "pcap" },
 };
 

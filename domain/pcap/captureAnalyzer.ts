@@ -1,4 +1,9 @@
 import { addressText } from "./addressText.js";
+import { DnsStats } from "./dnsStats.js";
+import { findingsOf } from "./findings.js";
+import { HttpStats } from "./httpStats.js";
+import { handshakeLatency, zeroWindowSenders } from "./serviceLatency.js";
+import { TlsStats } from "./tlsStats.js";
 import type { CaptureReadResult } from "./captureReader.js";
 import type { CaptureSummary, ProtocolMix, TcpHealth, TopConversation, TopTalker } from "./captureSummary.js";
 import { failedHandshakeTargets } from "./failedHandshakes.js";
@@ -8,7 +13,7 @@ import { HostTable } from "./hostTable.js";
 import { linkTypeName } from "./linkTypes.js";
 import { grouped } from "./numberText.js";
 import { PacketClock } from "./packetClock.js";
-import type { PacketRecord } from "./packetRecord.js";
+import { noteDistinct, type PacketRecord } from "./packetRecord.js";
 import { etherTypeName, ipProtocolName } from "./protocolNames.js";
 import { TcpTracker } from "./tcpTracker.js";
 import { isoOfSeconds, type TimeBase } from "./timeBase.js";
@@ -32,6 +37,10 @@ const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
+const DNS_PORT = 53;
+/** Ports where a lone TLS alert record is believed before any hello was seen (IANA TLS services, and openssl's 4433). */
+const TLS_PORTS = new Uint8Array(65536);
+for (const port of [261, 443, 448, 465, 563, 614, 636, 853, 989, 990, 992, 993, 994, 995, 3269, 4433, 5061, 5671, 6697, 8443, 8883]) TLS_PORTS[port] = 1;
 
 /**
  * Aggregates decoded packets into a CaptureSummary. `consume` is the per-packet hot path: counters, fixed-size
@@ -45,6 +54,9 @@ export class CaptureAnalyzer {
   private readonly flows: FlowTable;
   private readonly timeline: Timeline;
   private readonly topCount: number;
+  private readonly dns = new DnsStats();
+  private readonly http = new HttpStats();
+  private readonly tls: TlsStats;
 
   private packets = 0;
   private bytes = 0;
@@ -72,6 +84,7 @@ export class CaptureAnalyzer {
   private icmpUnreachable = 0;
   private icmpTimeExceeded = 0;
   private readonly linkTypesSeen: number[] = [];
+  private readonly linkTypesNoted = new Set<number>();
   private lastLinkType = -1;
   private minTime = Infinity;
   private maxTime = -Infinity;
@@ -85,6 +98,7 @@ export class CaptureAnalyzer {
     this.tcp = new TcpTracker(flowCapacity, this.clock);
     this.timeline = new Timeline(positive(options.timelineBuckets, 600));
     this.topCount = positive(options.topN, 10);
+    this.tls = new TlsStats(flowCapacity);
   }
 
   readonly consume = (record: PacketRecord): void => {
@@ -145,8 +159,42 @@ export class CaptureAnalyzer {
 
     if (!f.addressesKnown) return;
     const flow = this.flows.observe(f, wire);
-    if (flow >= 0 && f.tcpHeaderKnown) this.tcp.track(flow, this.flows.direction, f);
+    let retransmitted = false;
+    if (flow >= 0 && f.tcpHeaderKnown) {
+      this.tcp.track(flow, this.flows.direction, f);
+      retransmitted = this.tcp.lastWasRetransmission;
+    }
+    // A retransmitted segment repeats a message already counted (tshark does not dissect it again either).
+    if (f.payloadCaptured > 0 && !retransmitted) this.application(f, record.view, flow);
   };
+
+  /** DNS on port 53; TLS and HTTP/1 recognised by their first bytes on any TCP port. */
+  private application(f: FrameDecoder, view: DataView, flow: number): void {
+    const start = f.payloadOffset;
+    const length = f.payloadCaptured;
+    const sourcePort = f.sourcePort;
+    const destinationPort = f.destinationPort;
+    const time = this.clock.now;
+    const udp = f.ipProtocol === IPPROTO_UDP;
+    if (sourcePort === DNS_PORT || destinationPort === DNS_PORT) {
+      if (udp) this.dns.udp(view, start, length, flow, time, f);
+      else this.dns.tcp(view, start, length, flow, time, f);
+      return;
+    }
+    if (udp) return;
+    const first = view.getUint8(start);
+    if (first === 22 || first === 21) {
+      const tlsPort = TLS_PORTS[sourcePort] === 1 || TLS_PORTS[destinationPort] === 1;
+      this.tls.segment(view, start, length, flow, flow >= 0 ? this.flows.direction : 0, tlsPort, f);
+    } else if (first >= 0x41 && first <= 0x54) {
+      this.http.segment(view, start, length, flow, time);
+    }
+  }
+
+  /** Hash-table slots visited so far (flow and host tables): the work hashing costs, which crafted keys must not inflate. */
+  get tableProbes(): number {
+    return this.flows.index.probes + this.hosts.index.probes;
+  }
 
   summarize(read: CaptureReadResult): CaptureSummary {
     const info = read.info;
@@ -210,14 +258,19 @@ export class CaptureAnalyzer {
       malformedPackets: this.malformed,
       packetsWithoutTimestamp: this.untimed,
       notes: [],
+      dns: this.dns.summary(this.topCount),
+      http: this.http.summary(this.topCount),
+      tls: this.tls.summary(this.flows.size, (flow) => this.tcp.reset(flow), this.topCount),
+      findings: [],
     };
     summary.notes = this.notes(summary);
+    summary.findings = findingsOf(summary);
     return summary;
   }
 
   private noteLinkType(linkType: number): void {
     this.lastLinkType = linkType;
-    if (!this.linkTypesSeen.includes(linkType)) this.linkTypesSeen.push(linkType);
+    noteDistinct(this.linkTypesSeen, this.linkTypesNoted, linkType);
   }
 
   private noteFirst(record: PacketRecord): void {
@@ -335,6 +388,9 @@ export class CaptureAnalyzer {
       spuriousRetransmissions: c.spuriousRetransmissions,
       duplicateAcks: c.duplicateAcks,
       resets: this.tcpRst,
+      handshakeLatency: handshakeLatency(this.flows, this.tcp, this.topCount),
+      zeroWindows: c.zeroWindows,
+      zeroWindowSenders: zeroWindowSenders(this.flows, this.tcp, this.topCount),
       failedHandshakeTargets: failed,
     };
   }
@@ -353,6 +409,10 @@ export class CaptureAnalyzer {
       notes.push(
         `The flow table reached its cap of ${n(s.flowTable.capacity)} conversations: ${n(s.flowTable.untrackedPackets)} packets of later flows count in totals and top talkers but not in conversations or TCP health.`,
       );
+    }
+    const overlong = this.flows.index.overlongProbes + this.hosts.index.overlongProbes;
+    if (overlong > 0) {
+      notes.push(`${n(overlong)} packets carried addresses and ports crafted to collide in the analyser's hash tables (hash flooding): they count in totals but not per conversation or host.`);
     }
     if (this.hosts.saturated) notes.push(`More hosts than the host table holds: ${n(s.otherTalkers.bytes)} bytes belong to hosts not ranked.`);
     if (s.packetsWithoutTimestamp > 0) notes.push(`${n(s.packetsWithoutTimestamp)} packets (pcapng simple packet blocks) carry no timestamp and are not on the timeline.`);

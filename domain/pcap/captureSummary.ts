@@ -70,6 +70,85 @@ export interface CaptureSummary {
   packetsWithoutTimestamp: number;
   /** Plain-language caveats about this summary (caps hit, truncation, missing timestamps). */
   notes: string[];
+
+  /** DNS over UDP and TCP port 53. */
+  dns: DnsSummary;
+  /** HTTP/1.x, recognised by its request and status lines on any TCP port. */
+  http: HttpSummary;
+  /** TLS handshakes and plaintext alerts, recognised by record headers on any TCP port. */
+  tls: TlsSummary;
+  /**
+   * What most likely went wrong, as plain sentences with their numbers, most important first (application-layer
+   * failures, then TCP). Text from packets in them (names, hosts) is printable ASCII, cut short; escape it for HTML.
+   */
+  findings: string[];
+}
+
+export interface DnsSummary {
+  queries: number;
+  responses: number;
+  /** Answers by RCODE mnemonic (NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, else RCODE<n>), EDNS-extended. */
+  rcodes: Record<string, number>;
+  /** Queries with no answer (same flow and ID) by the end of the capture. */
+  unanswered: number;
+  /** Messages carried over TCP. */
+  overTcp: number;
+  /** Port-53 payloads too short for a DNS header. */
+  malformed: number;
+  /** Busiest servers (the port-53 side), with answer time (query → answer) and the names whose answers failed. */
+  servers: Array<{
+    server: string;
+    queries: number;
+    responses: number;
+    unanswered: number;
+    rcodes: Record<string, number>;
+    answerTimeP50Ms: number | null;
+    answerTimeP95Ms: number | null;
+    failingNames: Array<{ rcode: string; name: string; count: number }>;
+  }>;
+}
+
+export interface HttpSummary {
+  requests: number;
+  responses: number;
+  methods: Record<string, number>;
+  /** Responses by status code ("200", "503", …). */
+  statusCodes: Record<string, number>;
+  /** Busiest Host headers; responses whose request was not captured go under "(request not captured)". */
+  hosts: Array<{
+    host: string;
+    requests: number;
+    responses: number;
+    clientErrors: number;
+    serverErrors: number;
+    statusCodes: Record<string, number>;
+    /** First request byte → status line. */
+    responseTimeP50Ms: number | null;
+    responseTimeP95Ms: number | null;
+  }>;
+}
+
+export interface TlsSummary {
+  clientHellos: number;
+  serverHellos: number;
+  /** ClientHello SNI → count. */
+  serverNames: Record<string, number>;
+  /** Versions offered in ClientHellos (supported_versions, else the legacy version) → ClientHellos offering each. */
+  offeredVersions: Record<string, number>;
+  /** Plaintext alerts by code, sender role and sender endpoint. */
+  alerts: Array<{ code: number; name: string; sender: "client" | "server" | "unknown"; from: string; count: number }>;
+  /** Connections with a ClientHello: answered by a ServerHello, or ended by an alert, a reset, or nothing. */
+  handshakes: { started: number; answered: number; endedByAlert: number; reset: number; abandoned: number };
+  /** Server names of handshakes that got no ServerHello, most first. */
+  failedServerNames: Array<{ name: string; alert: number; reset: number; abandoned: number }>;
+}
+
+export interface ServiceLatency {
+  address: string;
+  port: number;
+  handshakes: number;
+  p50Ms: number;
+  p95Ms: number;
 }
 
 export interface ProtocolShare {
@@ -131,6 +210,11 @@ export interface TcpHealth {
   spuriousRetransmissions: number;
   duplicateAcks: number;
   resets: number;
+  /** SYN → SYN-ACK time (from the first SYN) per destination service with answered handshakes, slowest p95 first. */
+  handshakeLatency: ServiceLatency[];
+  /** Segments advertising a zero receive window (Wireshark's tcp.analysis.zero_window), and who sent most of them. */
+  zeroWindows: number;
+  zeroWindowSenders: Array<{ endpoint: string; count: number }>;
   /** Destinations whose SYNs went unanswered or refused, most attempts first. */
   failedHandshakeTargets: Array<{ address: string; port: number; attempts: number; unanswered: number; refused: number }>;
 }

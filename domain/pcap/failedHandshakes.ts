@@ -6,7 +6,8 @@ import { finishHash, KeyIndex, mixWord } from "./keyIndex.js";
 import type { TcpTracker } from "./tcpTracker.js";
 import { topN } from "./topN.js";
 
-const TARGET_KEY_WORDS = 6; // server address (4 words), IP version, port
+/** Key of a server (the side that answered, or should have answered, the SYN): address (4 words), IP version, port. */
+export const TARGET_KEY_WORDS = 6;
 
 /**
  * Servers (address, port) whose handshakes failed, most attempts first. Grouped on numeric keys and turned into text
@@ -24,15 +25,8 @@ export function failedHandshakeTargets(flows: FlowTable, tcp: TcpTracker, count:
   const unanswered = new Float64Array(failed.length);
   const refused = new Float64Array(failed.length);
   const key = new Uint32Array(TARGET_KEY_WORDS);
-  const flowKeys = flows.index.keys;
   for (const f of failed) {
-    const server = tcp.clientDirection(f) ^ 1;
-    const base = flows.keyOffset(f) + server * 4;
-    let hash = 0x2f1b3c4d;
-    for (let w = 0; w < 4; w++) hash = mixWord(hash, (key[w] = flowKeys[base + w]!));
-    key[4] = flows.version(f);
-    key[5] = flows.port(f, server);
-    const target = index.findOrInsert(key, finishHash(mixWord(mixWord(hash, key[4]), key[5])));
+    const target = serverEntry(index, key, flows, tcp, f);
     if (tcp.outcome(f) === "refused") refused[target]!++;
     else unanswered[target]!++;
   }
@@ -46,4 +40,16 @@ export function failedHandshakeTargets(flows: FlowTable, tcp: TcpTracker, count:
       refused: refused[t]!,
     };
   });
+}
+
+/** Entry of flow `f`'s server in `index` (keys of TARGET_KEY_WORDS, filled through the scratch `key`), or -1 if refused. */
+export function serverEntry(index: KeyIndex, key: Uint32Array, flows: FlowTable, tcp: TcpTracker, f: number): number {
+  const server = tcp.clientDirection(f) ^ 1;
+  const base = flows.keyOffset(f) + server * 4;
+  const flowKeys = flows.index.keys;
+  let hash = index.seed;
+  for (let w = 0; w < 4; w++) hash = mixWord(hash, (key[w] = flowKeys[base + w]!));
+  key[4] = flows.version(f);
+  key[5] = flows.port(f, server);
+  return index.findOrInsert(key, finishHash(mixWord(mixWord(hash, key[4]), key[5])));
 }

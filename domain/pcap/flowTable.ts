@@ -55,7 +55,7 @@ export class FlowTable {
     const version = frame.ipVersion;
     const srcPort = frame.portsKnown ? frame.sourcePort : 0;
     const dstPort = frame.portsKnown ? frame.destinationPort : 0;
-    let hash = 0x9747b28c;
+    let hash = this.index.seed;
     let swapped: boolean;
     if (version === 4) {
       const a = src[0]!;
@@ -84,7 +84,8 @@ export class FlowTable {
 
     const flow = this.index.findOrInsert(key, hash);
     if (flow < 0) {
-      this.saturated = true;
+      // Refused: the table is full, or (only with crafted keys) the probe sequence was too long; see KeyIndex.
+      if (this.index.size >= this.index.capacity) this.saturated = true;
       this.untrackedPackets++;
       this.untrackedBytes += wireBytes;
       const hosts = this.hosts;

@@ -73,6 +73,9 @@ export class FrameDecoder {
   tcpPayloadLength = 0;
   icmpType = -1;
   icmpCode = -1;
+  /** TCP or UDP payload: where it starts in the view, and how many of its bytes were captured (0 when none). */
+  payloadOffset = 0;
+  payloadCaptured = 0;
   /** The capture stops inside a link, network or transport header. */
   headerTruncated = false;
   /** A header is impossible (bad IP version, IHL < 5, TCP data offset < 5). */
@@ -88,6 +91,7 @@ export class FrameDecoder {
     this.portsKnown = false;
     this.tcpHeaderKnown = false;
     this.icmpType = -1;
+    this.payloadCaptured = 0;
     this.headerTruncated = false;
     this.malformed = false;
 
@@ -130,6 +134,12 @@ export class FrameDecoder {
       default:
         return; // etherType stays NON_IP_UNKNOWN_LINK
     }
+  }
+
+  private setPayload(start: number, end: number, length: number): void {
+    this.payloadOffset = start;
+    const captured = Math.min(end - start, length);
+    this.payloadCaptured = captured > 0 ? captured : 0;
   }
 
   private truncated(): void {
@@ -331,6 +341,7 @@ export class FrameDecoder {
         const payload = transportLength - headerLength;
         this.tcpPayloadLength = payload > 0 ? payload : 0;
         this.tcpHeaderKnown = true;
+        this.setPayload(q + headerLength, end, this.tcpPayloadLength);
         return;
       }
       case IPPROTO_UDP:
@@ -339,7 +350,12 @@ export class FrameDecoder {
         this.sourcePort = view.getUint16(q);
         this.destinationPort = view.getUint16(q + 2);
         this.portsKnown = true;
-        if (this.ipProtocol === IPPROTO_UDP && captured < 8) this.truncated();
+        if (this.ipProtocol === IPPROTO_UDP) {
+          if (captured < 8) return this.truncated();
+          // The smaller of the UDP and IP lengths: neither is trusted alone.
+          const udpLength = view.getUint16(q + 4) - 8;
+          this.setPayload(q + 8, end, Math.min(udpLength, transportLength - 8));
+        }
         return;
       case IPPROTO_ICMP:
       case IPPROTO_ICMPV6:

@@ -25,7 +25,7 @@ export class HostTable {
   /** Entry of an address (`words` as the frame decoder gives them), or -1 when the table is full. */
   entryOf(version: number, words: Uint32Array, offset = 0): number {
     const key = this.key;
-    let hash = mixWord(0x5bd1e995, version);
+    let hash = mixWord(this.index.seed, version);
     key[4] = version;
     for (let w = 0; w < 4; w++) {
       const word = version === 4 && w > 0 ? 0 : words[offset + w]!;
@@ -33,7 +33,7 @@ export class HostTable {
       hash = mixWord(hash, word);
     }
     const entry = this.index.findOrInsert(key, finishHash(hash));
-    if (entry < 0) this.saturated = true;
+    if (entry < 0 && this.index.size >= this.index.capacity) this.saturated = true;
     return entry;
   }
 

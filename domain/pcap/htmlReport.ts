@@ -67,7 +67,7 @@ export function htmlReport(s: CaptureSummary, options: HtmlReportOptions): strin
   table { border-collapse: collapse; width: 100%; font-size: 13px; }
   th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #f3f4f6; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-  .notes li { margin: 4px 0; } .warn { color: #b45309; } svg text { font: 11px system-ui, sans-serif; fill: #374151; }
+  .findings li { margin: 6px 0; font-size: 15px; } .notes li { margin: 4px 0; } .warn { color: #b45309; } svg text { font: 11px system-ui, sans-serif; fill: #374151; }
   .legend { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 8px 0 0; padding: 0; list-style: none; font-size: 13px; }
   .legend span.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 </style>
@@ -78,6 +78,8 @@ export function htmlReport(s: CaptureSummary, options: HtmlReportOptions): strin
 <p class="meta">${esc(s.formatVariant)}, ${esc(s.byteOrder)}; link ${esc(s.linkTypes.map((t, i) => `${s.linkTypeNames[i] ?? ""} (${t})`).join(", ") || "none")};
 ${esc(s.firstTimestamp ?? "no timestamps")} → ${esc(s.lastTimestamp ?? "-")} (<span data-field="durationSeconds" data-value="${s.durationSeconds}">${s.durationSeconds}</span> s).
 Generated ${esc(generatedAt)}.${s.truncated ? ` <strong class="warn" data-field="truncated" data-value="true">The file is truncated.</strong>` : ""}</p>
+${s.findings.length > 0 ? `<section id="findings"><h2>Findings</h2><ol class="findings">${s.findings.map((f) => `<li>${esc(f)}</li>`).join("")}</ol></section>` : ""}
+${applicationSections(s)}
 <dl class="cards" id="headline">
 ${headline.map(([label, field, value]) => `<div><dt>${esc(label)}</dt><dd data-field="${field}" data-value="${value}">${n(value)}</dd></div>`).join("\n")}
 </dl>
@@ -213,6 +215,70 @@ ${rows}
 <ul class="legend"><li><span class="swatch" style="background:${PALETTE[0]}"></span>sent</li><li><span class="swatch" style="background:${PALETTE[1]}"></span>received</li></ul>`;
 }
 
+
+/** One section per layer that saw traffic: DNS answers by RCODE, HTTP responses by status, TLS names and alerts, TCP handshake time. */
+function applicationSections(s: CaptureSummary): string {
+  const parts: string[] = [];
+  const dns = s.dns;
+  if (dns.queries + dns.responses > 0) {
+    parts.push(`<section id="dns"><h2>DNS: <span data-field="dns.queries" data-value="${dns.queries}">${n(dns.queries)}</span> queries, <span data-field="dns.responses" data-value="${dns.responses}">${n(dns.responses)}</span> answers, <span data-field="dns.unanswered" data-value="${dns.unanswered}">${n(dns.unanswered)}</span> unanswered</h2>
+${barChart("dns-chart", "DNS answers by response code", Object.entries(dns.rcodes))}
+${dataTable(
+  "dns-servers-table",
+  ["Server", "Queries", "Answers", "Unanswered", "p50 ms", "p95 ms", "Names that failed most"],
+  dns.servers.map((v) => [text(v.server), num(v.queries), num(v.responses), num(v.unanswered), optional(v.answerTimeP50Ms), optional(v.answerTimeP95Ms),
+    text(v.failingNames.slice(0, 3).map((f) => `${f.name} (${f.rcode} ×${f.count})`).join(", "))]),
+)}</section>`);
+  }
+  const http = s.http;
+  if (http.requests + http.responses > 0) {
+    parts.push(`<section id="http"><h2>HTTP: <span data-field="http.requests" data-value="${http.requests}">${n(http.requests)}</span> requests, <span data-field="http.responses" data-value="${http.responses}">${n(http.responses)}</span> responses</h2>
+${barChart("http-chart", "HTTP responses by status code", Object.entries(http.statusCodes))}
+${dataTable(
+  "http-hosts-table",
+  ["Host", "Requests", "Responses", "4xx", "5xx", "p50 ms", "p95 ms"],
+  http.hosts.map((h) => [text(h.host), num(h.requests), num(h.responses), num(h.clientErrors), num(h.serverErrors), optional(h.responseTimeP50Ms), optional(h.responseTimeP95Ms)]),
+)}</section>`);
+  }
+  const tls = s.tls;
+  if (tls.clientHellos + tls.alerts.length > 0) {
+    const hs = tls.handshakes;
+    parts.push(`<section id="tls"><h2>TLS: <span data-field="tls.clientHellos" data-value="${tls.clientHellos}">${n(tls.clientHellos)}</span> ClientHellos, ${n(hs.answered)} answered, ${n(hs.endedByAlert)} ended by an alert, ${n(hs.reset)} reset, ${n(hs.abandoned)} abandoned</h2>
+${barChart("tls-chart", "ClientHellos by server name (SNI)", Object.entries(tls.serverNames).slice(0, 10))}
+${tls.alerts.length > 0 ? barChart("tls-alerts-chart", "Plaintext TLS alerts", tls.alerts.map((a) => [`${a.name} (${a.code}) from ${a.sender} ${a.from}`, a.count])) : ""}
+<p>Offered versions: ${esc(Object.entries(tls.offeredVersions).map(([v, c]) => `${v} ×${c}`).join(", ") || "none")}.</p></section>`);
+  }
+  const latency = s.tcpHealth.handshakeLatency;
+  if (latency.length > 0) {
+    parts.push(`<section id="tcp-latency"><h2>TCP handshake time (SYN → SYN-ACK, p95 ms)</h2>
+${barChart("tcp-latency-chart", "Handshake p95 per service, ms", latency.map((l) => [`${endpointText(l.address, l.port, 6)} (${l.handshakes}, p50 ${l.p50Ms} ms)`, l.p95Ms]))}</section>`);
+  }
+  return parts.join("\n");
+}
+
+const optional = (value: number | null): Cell => (value === null ? text("-") : num(value));
+
+/** Horizontal bars, one per entry, labelled with the (escaped) key and the value. */
+function barChart(id: string, label: string, entries: Array<[string, number]>): string {
+  if (entries.length === 0) return `<p id="${id}">${esc(label)}: none.</p>`;
+  const width = 940;
+  const labelWidth = 360;
+  const rowHeight = 22;
+  const max = Math.max(1, ...entries.map(([, v]) => v));
+  const rows = entries
+    .map(([key, value], i) => {
+      const y = i * rowHeight;
+      const w = (value / max) * (width - labelWidth - 90);
+      const shown = key.length > 60 ? `${key.slice(0, 59)}…` : key;
+      return `<g class="bar"><text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${esc(shown)}</text>` +
+        `<rect x="${labelWidth}" y="${y + 3}" width="${Math.max(w, 0.5).toFixed(1)}" height="16" fill="${PALETTE[i % PALETTE.length]}"><title>${esc(`${key}: ${n(value)}`)}</title></rect>` +
+        `<text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 15}" data-value="${value}">${esc(n(value))}</text></g>`;
+    })
+    .join("\n");
+  return `<h3>${esc(label)}</h3><svg id="${id}" role="img" aria-label="${esc(label)}" viewBox="0 0 ${width} ${entries.length * rowHeight}" width="100%" xmlns="http://www.w3.org/2000/svg">
+${rows}
+</svg>`;
+}
 
 /** 1234567 → "1.2 M": axis labels, where exact digits are noise. */
 function compact(value: number): string {

@@ -17,9 +17,11 @@ const share = (part: number, whole: number): string => (whole > 0 ? `${Math.roun
 
 export function keyFindings(s: CaptureSummary): string[] {
   if (s.packets === 0) return ["The capture holds no packets: the filters matched nothing, or the VM sent and received nothing while it ran."];
-  const lines = [
+  // The findings say what broke, most important first: they lead, and replace the generic TCP line below.
+  const lines = s.findings.slice(0, MAX_LINES - 2);
+  lines.push(
     `${grouped(s.packets)} packets, ${size(s.bytes)} over ${s.durationSeconds.toFixed(0)} s (TCP ${grouped(s.tcp)}, UDP ${grouped(s.udp)}, ICMP ${grouped(s.icmp + s.icmpv6)}; IPv4 ${grouped(s.ipv4)}, IPv6 ${grouped(s.ipv6)}).`,
-  ];
+  );
   const talker = s.topTalkers[0];
   if (talker) lines.push(`Top talker: ${talker.address} with ${size(talker.bytes)} (${share(talker.bytes, s.bytes)} of the traffic; sent ${size(talker.bytesSent)}).`);
   const conversation = s.topConversations[0];
@@ -34,7 +36,9 @@ export function keyFindings(s: CaptureSummary): string[] {
   if (h.synsRefused > 0) problems.push(`${grouped(h.synsRefused)} refused with RST`);
   if (h.resets > 0) problems.push(`${grouped(h.resets)} resets`);
   if (s.tcpRetransmissions > 0) problems.push(`${grouped(s.tcpRetransmissions)} retransmissions (${share(s.tcpRetransmissions, s.tcp)} of TCP packets)`);
-  if (problems.length > 0) {
+  if (s.findings.length > 0) {
+    // already said, with numbers, in the findings
+  } else if (problems.length > 0) {
     const target = h.failedHandshakeTargets[0];
     lines.push(`TCP trouble: ${problems.join(", ")}${target ? `; most failed connections went to ${endpointText(target.address, target.port, 6)}` : ""}.`);
   } else if (s.tcp > 0) {

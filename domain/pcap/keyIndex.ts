@@ -5,6 +5,11 @@
  * zero-filled by the kernel (calloc → fresh mmap pages), so untouched capacity costs address space, not resident
  * memory, and there is no doubling that would copy the tables and leave the old ones as garbage. When the capacity is
  * reached, new keys are refused (the caller aggregates them elsewhere) rather than evicting anything.
+ *
+ * Keys come from packets, so an attacker chooses them. Two defences against hash flooding (keys crafted to share a
+ * slot, which makes linear probing quadratic): every index draws a random `seed` that callers start their hash from,
+ * so collisions cannot be computed in advance; and a probe sequence longer than MAX_PROBES refuses the key as if the
+ * table were full, so even a seed-independent multicollision costs a bounded amount of work per packet.
  */
 export class KeyIndex {
   /** Key words of entry e at [e * keyWords, (e + 1) * keyWords). */
@@ -12,6 +17,12 @@ export class KeyIndex {
   size = 0;
   /** Whether the last findOrInsert created its entry. */
   inserted = false;
+  /** Random per index: callers start their hash from it (mixWord(seed, …)). */
+  readonly seed: number;
+  /** Slots visited by all lookups so far: the work done, for tests and the benchmark. */
+  probes = 0;
+  /** Keys refused because their probe sequence was longer than MAX_PROBES (only under attack). */
+  overlongProbes = 0;
   private readonly hashes: Int32Array;
   private readonly slots: Int32Array; // entry + 1, 0 = empty; at least twice the capacity, so probes stay short
   private readonly mask: number;
@@ -26,6 +37,7 @@ export class KeyIndex {
     while (slots < capacity * 2) slots *= 2;
     this.slots = new Int32Array(slots);
     this.mask = slots - 1;
+    this.seed = randomSeed();
   }
 
   /** Entry of `key` (its first `keyWords` words, hashed by finishHash), inserting it when new; -1 when new and full. */
@@ -35,9 +47,16 @@ export class KeyIndex {
     const slots = this.slots;
     const mask = this.mask;
     let slot = hash & mask;
+    let probe = 0;
     for (; ; slot = (slot + 1) & mask) {
       const found = slots[slot]! - 1;
       if (found < 0) break;
+      if (++probe > MAX_PROBES) {
+        this.probes += probe;
+        this.overlongProbes++;
+        this.inserted = false;
+        return -1;
+      }
       if (this.hashes[found] !== hash) continue;
       let base = found * words;
       let same = true;
@@ -48,10 +67,12 @@ export class KeyIndex {
         }
       }
       if (same) {
+        this.probes += probe + 1;
         this.inserted = false;
         return found;
       }
     }
+    this.probes += probe + 1;
     if (this.size >= this.capacity) {
       this.inserted = false;
       return -1;
@@ -63,6 +84,17 @@ export class KeyIndex {
     this.inserted = true;
     return entry;
   }
+}
+
+/**
+ * Longest probe sequence allowed. The table is at most half full, and linear probing at load α has runs of length k
+ * with probability about e^(-k(α - 1 - ln α)), e^(-0.19 k) at α = ½: below 2^-70 for 256, so with a random seed only
+ * crafted keys (a seed-independent multicollision) ever reach it.
+ */
+export const MAX_PROBES = 256;
+
+function randomSeed(): number {
+  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! | 0;
 }
 
 /** Murmur3's 32-bit mixing, one word at a time. */

@@ -44,3 +44,13 @@ export interface CaptureFileInfo {
 export function noteOnce<T>(list: T[], value: T): void {
   if (!list.includes(value)) list.push(value);
 }
+
+/** Most distinct values `noteDistinct` lists: the summary names link types and snap lengths, not every IDB's. */
+export const MAX_DISTINCT_LISTED = 64;
+
+/** noteOnce in constant time (a Set beside the list), listing at most MAX_DISTINCT_LISTED values. */
+export function noteDistinct<T>(list: T[], seen: Set<T>, value: T): void {
+  if (seen.has(value) || seen.size >= MAX_DISTINCT_LISTED) return;
+  seen.add(value);
+  list.push(value);
+}

@@ -1,5 +1,5 @@
 import { CaptureFormatError } from "./errors.js";
-import { noteOnce, type CaptureFileInfo, type PacketConsumer, type PacketRecord } from "./packetRecord.js";
+import { noteDistinct, noteOnce, type CaptureFileInfo, type PacketConsumer, type PacketRecord } from "./packetRecord.js";
 import { MAX_RECORD_BYTES, walkRecords, type RecordParser } from "./recordParser.js";
 import { PcapngTimeBase } from "./timeBase.js";
 
@@ -15,6 +15,13 @@ const OPTION_END = 0;
 const OPTION_IF_TSRESOL = 9;
 const OPTION_IF_TSOFFSET = 14;
 const DEFAULT_TSRESOL = 6; // microseconds
+/**
+ * Most Interface Description Blocks in one section. Real captures have a handful (a few hundred on a big router);
+ * each costs a small object, so the cap bounds memory on a crafted file while 100k+ IDBs still read in linear time.
+ */
+export const MAX_INTERFACES_PER_SECTION = 262_144;
+/** Distinct time bases (if_tsresol, if_tsoffset) shared between interfaces; past this each IDB gets its own. */
+const MAX_SHARED_TIME_BASES = 1024;
 
 interface Interface {
   linkType: number;
@@ -34,6 +41,9 @@ export class PcapngParser implements RecordParser {
   };
   private littleEndian = true;
   private interfaces: Interface[] = [];
+  private readonly timeBases = new Map<string, PcapngTimeBase>();
+  private readonly linkTypesNoted = new Set<number>();
+  private readonly snapLengthsNoted = new Set<number>();
   /** Stream offsets of the block being read and of the next one, for error messages. */
   private blockStart = 0;
   private position = 0;
@@ -137,10 +147,23 @@ export class PcapngParser implements RecordParser {
       }
       p += 4 + ((optionLength + 3) & ~3);
     }
-    this.interfaces.push({ linkType, snapLength, timeBase: new PcapngTimeBase(tsresol, tsoffset) });
+    if (this.interfaces.length >= MAX_INTERFACES_PER_SECTION) {
+      throw this.corrupt(`pcapng section declares more than ${MAX_INTERFACES_PER_SECTION} interfaces (at byte ${this.blockStart}): not a real capture`);
+    }
+    this.interfaces.push({ linkType, snapLength, timeBase: this.timeBase(tsresol, tsoffset) });
     this.info.interfaces++;
-    noteOnce(this.info.declaredLinkTypes, linkType);
-    noteOnce(this.info.snapLengths, snapLength);
+    noteDistinct(this.info.declaredLinkTypes, this.linkTypesNoted, linkType);
+    noteDistinct(this.info.snapLengths, this.snapLengthsNoted, snapLength);
+  }
+
+  private timeBase(tsresol: number, tsoffset: number): PcapngTimeBase {
+    const key = `${tsresol}/${tsoffset}`;
+    let base = this.timeBases.get(key);
+    if (!base) {
+      base = new PcapngTimeBase(tsresol, tsoffset);
+      if (this.timeBases.size < MAX_SHARED_TIME_BASES) this.timeBases.set(key, base);
+    }
+    return base;
   }
 
   /** Enhanced (6) and obsolete (2) packet blocks share the layout after the interface id. */

@@ -20,6 +20,7 @@ const ATTEMPT = 1; // a SYN without ACK opened this connection
 const CLIENT_IS_B = 2; // the SYN came from side B of the flow key
 const ESTABLISHED = 4; // the client acknowledged the SYN-ACK
 const SETTLED = 8; // the attempt has been counted
+const SYN_ACK_TIMED = 16; // synAckDelay holds this connection's SYN → SYN-ACK time
 
 /** Wireshark's default out-of-order window when no handshake RTT is known (packet-tcp.c, ooo_thres). */
 const OUT_OF_ORDER_SECONDS = 0.003;
@@ -41,6 +42,8 @@ export interface TcpCounters {
   handshakesRefused: number;
   /** Attempts whose SYN got nothing back in the capture: a drop (NSG, firewall) or a dead host. */
   handshakesUnanswered: number;
+  /** Segments with a zero window and none of SYN, FIN, RST (Wireshark's tcp.analysis.zero_window). */
+  zeroWindows: number;
 }
 
 export type ConnectionOutcome = "none" | "established" | "answered" | "refused" | "unanswered";
@@ -66,7 +69,14 @@ export class TcpTracker {
     handshakesAnswered: 0,
     handshakesRefused: 0,
     handshakesUnanswered: 0,
+    zeroWindows: 0,
   };
+  /** The segment last passed to `track` was counted a retransmission (its payload was already seen). */
+  lastWasRetransmission = false;
+  /** Per direction: zero-window segments sent. */
+  readonly zeroWindowsSent: Uint32Array;
+  /** Per flow: seconds from the first SYN to the first SYN-ACK, when the SYN_ACK_TIMED bit is set. */
+  private readonly synAckDelay: Float64Array;
   // Per direction (index flow * 2 + direction).
   private readonly state: Uint8Array;
   private readonly nextSeq: Uint32Array;
@@ -97,6 +107,8 @@ export class TcpTracker {
     this.handshake = new Uint8Array(capacity);
     this.synTime = new Float64Array(capacity);
     this.rtt = new Float64Array(capacity);
+    this.zeroWindowsSent = new Uint32Array(capacity * 2);
+    this.synAckDelay = new Float64Array(capacity);
   }
 
   /** The segment `frame` (with a complete TCP header), sent in `direction` (0: A→B) of `flow`, at the clock's time. */
@@ -111,6 +123,7 @@ export class TcpTracker {
     const rev = fwd ^ 1;
     const state = this.state;
     const c = this.counters;
+    const retransmissionsBefore = c.retransmissions;
 
     if ((flags & (SYN | ACK)) === SYN) {
       if ((state[fwd]! & ISN_KNOWN) !== 0 && this.isn[fwd] !== seq) this.restart(flow);
@@ -126,9 +139,18 @@ export class TcpTracker {
       }
     } else if ((flags & (SYN | ACK)) === (SYN | ACK)) {
       state[fwd]! |= SENT_SYN_ACK;
+      const h = this.handshake[flow]!;
+      if ((h & (ATTEMPT | SYN_ACK_TIMED)) === ATTEMPT && ((h & CLIENT_IS_B) !== 0) === (direction === 0)) {
+        this.handshake[flow] = h | SYN_ACK_TIMED;
+        this.synAckDelay[flow] = time - this.synTime[flow]!;
+      }
     } else if ((flags & ACK) !== 0 && (state[rev]! & SENT_SYN_ACK) !== 0 && (this.handshake[flow]! & (ATTEMPT | ESTABLISHED)) === ATTEMPT) {
       this.handshake[flow]! |= ESTABLISHED;
       this.rtt[flow] = time - this.synTime[flow]!;
+    }
+    if (window === 0 && (flags & (SYN | FIN | RST)) === 0) {
+      c.zeroWindows++;
+      this.zeroWindowsSent[fwd]!++;
     }
     if ((flags & RST) !== 0) state[fwd]! |= SENT_RST;
     if ((flags & FIN) !== 0) state[fwd]! |= SENT_FIN;
@@ -176,6 +198,7 @@ export class TcpTracker {
       state[fwd]! |= LAST_ACK_KNOWN;
     }
     this.window[fwd] = window;
+    this.lastWasRetransmission = c.retransmissions !== retransmissionsBefore;
   }
 
   /** Which side sent the opening SYN, if any: 0 = A, 1 = B, -1 = none seen. */
@@ -193,6 +216,11 @@ export class TcpTracker {
     if ((serverState & SENT_SYN_ACK) !== 0) return "answered";
     if ((serverState & SENT_RST) !== 0) return "refused";
     return "unanswered";
+  }
+
+  /** SYN → SYN-ACK seconds of the flow's (last) connection, or -1 when no SYN-ACK answered its SYN. */
+  synAckSeconds(flow: number): number {
+    return ((this.handshake[flow] ?? 0) & SYN_ACK_TIMED) !== 0 ? this.synAckDelay[flow]! : -1;
   }
 
   /** Whether either side of the flow sent a RST. */
