@@ -6,6 +6,7 @@ const commands: Record<string, () => Promise<Command>> = {
   "explain-alert": async () => (await import("./explainAlert.js")).explainAlert,
   analyze: async () => (await import("./analyze.js")).analyze,
   "setup-alert": async () => (await import("./setupAlert.js")).setupAlert,
+  diff: async () => (await import("./diff.js")).diff,
 };
 
 function usage(): string {
