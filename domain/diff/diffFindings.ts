@@ -42,12 +42,24 @@ function rateSentences(changes: RateChange[], direction: "rose" | "fell"): strin
     said.push(...(scoped.length > 0 ? scoped.slice(0, MAX_SCOPES_PER_METRIC) : same));
   }
   const weight = (c: RateChange): number => (direction === "rose" ? c.excessFailures : -c.excessFailures);
-  return said.sort((a, b) => weight(b) - weight(a)).map(rateSentence);
+  return said.sort((a, b) => weight(b) - weight(a)).map((c) => rateSentence(c, changes));
 }
 
-function rateSentence(c: RateChange): string {
+function rateSentence(c: RateChange, all: RateChange[]): string {
   const test = c.test === "fisher-exact" ? "Fisher's exact test" : "two-proportion z-test";
-  return `${c.layer} ${c.metric} ${c.change} from ${share(c.baseline)} to ${share(c.incident)}${scopeText(c)} (${test}, ${pText(c.pValue!)}).`;
+  return `${c.layer} ${c.metric} ${c.change} from ${share(c.baseline)} to ${share(c.incident)}${scopeText(c)} (${test}, ${pText(c.pValue!)})${newScopeText(c, all)}.`;
+}
+
+/**
+ * A capture-wide rise whose failures come from a server or host the baseline never saw has no per-scope test (nothing
+ * to compare with); name the busiest such scope so the sentence still says where.
+ */
+function newScopeText(c: RateChange, all: RateChange[]): string {
+  if (c.scope !== null || c.change !== "rose") return "";
+  const fresh = all
+    .filter((o) => o.layer === c.layer && o.metric === c.metric && o.scope !== null && o.baseline.of === 0 && o.incident.count > 0)
+    .sort((a, b) => b.incident.count - a.incident.count)[0];
+  return fresh ? `; ${grouped(fresh.incident.count)} of them${scopeText(fresh)}, which the baseline did not have` : "";
 }
 
 function scopeText(c: RateChange): string {
