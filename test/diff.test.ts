@@ -59,6 +59,20 @@ describe("alertcap diff on capture pairs", () => {
     });
   });
 
+  it("reports refused and unanswered SYNs, retransmissions and TLS handshake failures with their counts", async () => {
+    const quiet: Scenario = { dnsQueries: 100, dnsServfail: 0, httpRequests: 400, http5xx: 0, httpRetransmitted: 2, tlsHandshakes: 200, tlsFailed: 1 };
+    const failing: Scenario = { ...quiet, httpRefused: 50, httpUnanswered: 30, httpRetransmitted: 80, tlsFailed: 80 };
+    const d = diffCaptures(await profile(quiet), await profile(failing));
+    expect(d.findings).toEqual([
+      // 80 responses sent twice and 30 SYNs retried
+      "TCP retransmitted segments rose from 0.05 % (2 of 3,802) to 3.2 % (110 of 3,480) (two-proportion z-test, p < 0.001).",
+      "TLS handshakes without a ServerHello rose from 0.5 % (1 of 200) to 40 % (80 of 200) for login.contoso.test (two-proportion z-test, p < 0.001).",
+      "TLS handshake_failure alerts rose from 0.5 % (1 of 200) to 40 % (80 of 200) (two-proportion z-test, p < 0.001).",
+      "TCP connection attempts refused (RST) rose from 0 % (0 of 400) to 13 % (50 of 400) at 10.0.0.80 TCP/80 (two-proportion z-test, p < 0.001).",
+      "TCP connection attempts unanswered rose from 0 % (0 of 400) to 7.5 % (30 of 400) at 10.0.0.80 TCP/80 (two-proportion z-test, p < 0.001).",
+    ]);
+  });
+
   it("finds no significant change between identical captures", async () => {
     const d = diffCaptures(await profile(incident), await profile(incident));
     expect(d.newTalkers).toEqual([]);

@@ -65,7 +65,7 @@ function newScopeText(c: RateChange, all: RateChange[]): string {
 function scopeText(c: RateChange): string {
   if (c.scope === null) return "";
   if (c.layer === "DNS") return ` from ${c.scope}`;
-  if (c.layer === "TCP") return ` to ${c.scope}`;
+  if (c.layer === "TCP") return ` at ${c.scope}`;
   return ` for ${c.scope}`;
 }
 
