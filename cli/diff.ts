@@ -9,6 +9,8 @@ import { diffText } from "../domain/diff/diffText.js";
 import { profileCapture, type CaptureProfile } from "../domain/pcap/captureProfile.js";
 import { CaptureFormatError } from "../domain/pcap/errors.js";
 import { fileChunks } from "../domain/pcap/fileChunks.js";
+import { describe } from "./analyze.js";
+import { argumentsOrExit } from "./commandArguments.js";
 
 const USAGE = "usage: alertcap diff BASELINE INCIDENT [--json] [--html OUT]";
 /** Longer lists than analyze's default top 10, so per-server and per-host rates cover more than the busiest few. */
@@ -56,15 +58,8 @@ async function profile(file: string): Promise<CaptureProfile> {
 }
 
 async function run(args: string[]): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(USAGE);
-    return 0;
-  }
-  const parsed = parseArguments(args);
-  if (typeof parsed === "string") {
-    console.error(`alertcap diff: ${parsed}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = argumentsOrExit("diff", USAGE, args, parseArguments);
+  if (typeof parsed === "number") return parsed;
   const [baselineFile, incidentFile] = parsed.files as [string, string];
   const name = (file: string): string => (file === "-" ? "stdin" : basename(file));
   try {
@@ -82,14 +77,6 @@ async function run(args: string[]): Promise<number> {
     console.error(`alertcap diff: ${error.line}`);
     return error.exitCode;
   }
-}
-
-function describe(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code === "ENOENT") return "no such file or directory";
-  if (code === "EISDIR") return "is a directory, not a capture file";
-  if (code === "EACCES") return "permission denied";
-  return error instanceof Error ? error.message.split("\n")[0]! : String(error);
 }
 
 export const diff = {
