@@ -24,6 +24,8 @@ export interface Scenario {
   tlsHandshakes?: number;
   tlsFailed?: number;
   tlsName?: string;
+  /** SYNs from the client to this many ports of 10.0.0.99, none answered (a scan, or a service that is down). */
+  scanPorts?: number;
   /** Seconds the traffic is spread over. */
   seconds?: number;
 }
@@ -109,6 +111,10 @@ export function scenarioCapture(s: Scenario): Buffer {
     at(t + 0.0011, CLIENT, TLS_SERVER, 6, tcp({ sourcePort: port, destinationPort: 443, seq: 101, ack: 901, flags: ACK }));
     at(t + 0.0012, CLIENT, TLS_SERVER, 6, tcp({ sourcePort: port, destinationPort: 443, seq: 101, ack: 901, flags: PSH | ACK, payload: hello }));
     at(t + 0.005, TLS_SERVER, CLIENT, 6, tcp({ sourcePort: 443, destinationPort: port, seq: 901, ack: 101 + hello.length, flags: PSH | ACK, payload: answer }));
+  }
+
+  for (let i = 0; i < (s.scanPorts ?? 0); i++) {
+    at((i * seconds) / (s.scanPorts ?? 1) + 0.0003, CLIENT, "10.0.0.99", 6, tcp({ sourcePort: 45_000, destinationPort: 1 + i, seq: 1, flags: SYN }));
   }
 
   packets.sort((a, b) => a.seconds - b.seconds || (a.fraction ?? 0) - (b.fraction ?? 0));

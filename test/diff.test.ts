@@ -73,6 +73,18 @@ describe("alertcap diff on capture pairs", () => {
     ]);
   });
 
+  it("sums a scan's unanswered SYNs over the new services in one sentence, and keeps the lists bounded", async () => {
+    const d = diffCaptures(await profile(clean), await profile({ ...clean, scanPorts: 3000 }));
+    expect(d.findings[0]).toBe(
+      "TCP connection attempts unanswered rose from 0 % (0 of 812) to 79 % (3,000 of 3,812) (two-proportion z-test, p < 0.001); 3,000 of them at 3,000 services the baseline did not have.",
+    );
+    expect(d.newServiceCount).toBe(3000);
+    expect(d.newServices).toHaveLength(100);
+    expect(d.rateChangeCount).toBeGreaterThan(3000);
+    expect(d.rateChanges).toHaveLength(500);
+    expect(d.rateChanges[0]!.significant).toBe(true);
+  });
+
   it("finds no significant change between identical captures", async () => {
     const d = diffCaptures(await profile(incident), await profile(incident));
     expect(d.newTalkers).toEqual([]);

@@ -7,6 +7,8 @@ import { volumeShifts, type VolumeShift } from "./volumeShifts.js";
 
 /** Longest list of talkers, services or shifts printed; the counts say how many there were in all. */
 const MAX_LISTED = 100;
+/** A scan gives every one of thousands of services its own (insignificant) rate; the significant ones sort first. */
+const MAX_RATE_CHANGES = 500;
 
 export interface CaptureSide {
   packets: number;
@@ -35,8 +37,9 @@ export interface CaptureDiff {
   goneServices: ListedService[];
   newServiceCount: number;
   goneServiceCount: number;
-  /** Failure rates per layer and per server / host / service, significant ones first. */
+  /** Failure rates per layer and per server / host / service, significant ones first (at most MAX_RATE_CHANGES). */
   rateChanges: RateChange[];
+  rateChangeCount: number;
   /** Traffic rate per service present in both, the largest significant shifts first. */
   volumeShifts: VolumeShift[];
   /** Caveats of either capture (caps hit, truncation), prefixed with which. */
@@ -62,11 +65,12 @@ export function diffCaptures(baseline: CaptureProfile, incident: CaptureProfile)
     goneServices: goneServices.slice(0, MAX_LISTED),
     newServiceCount: newServices.length,
     goneServiceCount: goneServices.length,
-    rateChanges: rates,
+    rateChanges: rates.slice(0, MAX_RATE_CHANGES),
+    rateChangeCount: rates.length,
     volumeShifts: shifts.slice(0, MAX_LISTED),
     notes: [...baseline.summary.notes.map((n) => `Baseline: ${n}`), ...incident.summary.notes.map((n) => `Incident: ${n}`)],
   };
-  diff.findings = diffFindings(diff, incident.summary.bytes);
+  diff.findings = diffFindings({ ...diff, rateChanges: rates }, incident.summary.bytes);
   return diff;
 }
 

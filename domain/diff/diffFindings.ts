@@ -58,8 +58,14 @@ function newScopeText(c: RateChange, all: RateChange[]): string {
   if (c.scope !== null || c.change !== "rose") return "";
   const fresh = all
     .filter((o) => o.layer === c.layer && o.metric === c.metric && o.scope !== null && o.baseline.of === 0 && o.incident.count > 0)
-    .sort((a, b) => b.incident.count - a.incident.count)[0];
-  return fresh ? `; ${grouped(fresh.incident.count)} of them${scopeText(fresh)}, which the baseline did not have` : "";
+    .sort((a, b) => b.incident.count - a.incident.count);
+  const first = fresh[0];
+  if (!first) return "";
+  if (fresh.length === 1) return `; ${grouped(first.incident.count)} of them${scopeText(first)}, which the baseline did not have`;
+  const failures = fresh.reduce((total, o) => total + o.incident.count, 0);
+  const kind = { DNS: "DNS servers", HTTP: "hosts", TLS: "server names", TCP: "services" }[c.layer];
+  const most = first.incident.count > 1 ? ` (most${scopeText(first)}: ${grouped(first.incident.count)})` : "";
+  return `; ${grouped(failures)} of them at ${grouped(fresh.length)} ${kind} the baseline did not have${most}`;
 }
 
 function scopeText(c: RateChange): string {
@@ -89,7 +95,7 @@ export function pText(p: number): string {
 function talkerSentences(d: Omit<CaptureDiff, "findings">, incidentBytes: number): string[] {
   const lines = d.newTalkers.slice(0, MAX_NAMED).map(
     (t) =>
-      `New talker ${t.address}: ${grouped(t.packets)} packets, ${size(t.bytes)} (${percent(incidentBytes > 0 ? t.bytes / incidentBytes : 0)} of the incident's bytes), not seen in the baseline.`,
+      `New talker ${t.address}: ${packets(t.packets)}, ${size(t.bytes)} (${percent(incidentBytes > 0 ? t.bytes / incidentBytes : 0)} of the incident's bytes), not seen in the baseline.`,
   );
   if (d.newTalkerCount > MAX_NAMED) lines.push(`${grouped(d.newTalkerCount - MAX_NAMED)} more new talkers (${grouped(d.newTalkerCount)} in all).`);
   return lines;
@@ -103,7 +109,7 @@ function newServiceSentences(services: ListedService[], count: number): string[]
     if (s.tcpRefused > 0) failures.push(`${grouped(s.tcpRefused)} of ${grouped(s.tcpAttempts)} connection attempts refused (RST)`);
     if (s.tcpUnanswered > 0) failures.push(`${grouped(s.tcpUnanswered)} of ${grouped(s.tcpAttempts)} connection attempts unanswered`);
     const flows = `${grouped(s.flows)} ${s.flows === 1 ? "flow" : "flows"}`;
-    return `New service ${s.service}: ${flows}, ${grouped(s.packets)} packets, ${size(s.bytes)}${failures.length > 0 ? `; ${failures.join(", ")}` : ""}.`;
+    return `New service ${s.service}: ${flows}, ${packets(s.packets)}, ${size(s.bytes)}${failures.length > 0 ? `; ${failures.join(", ")}` : ""}.`;
   });
   if (count > MAX_NAMED) lines.push(`${grouped(count - MAX_NAMED)} more new services (${grouped(count)} in all).`);
   return lines;
@@ -115,16 +121,18 @@ function volumeSentence(v: CaptureDiff["volumeShifts"][number]): string {
   return `Traffic of ${v.service} ${direction}: ${pps(v.baseline.packetsPerSecond)} → ${pps(v.incident.packetsPerSecond)} packets/s, ${size(Math.round(v.baseline.bytesPerSecond))}/s → ${size(Math.round(v.incident.bytesPerSecond))}/s.`;
 }
 
+const packets = (count: number): string => `${grouped(count)} ${count === 1 ? "packet" : "packets"}`;
+
 const times = (ratio: number): string => `${Number(ratio.toPrecision(2))}×`;
 
 function goneSentences(d: Omit<CaptureDiff, "findings">): string[] {
   const lines = d.goneTalkers.slice(0, MAX_NAMED).map(
-    (t) => `${t.address} talked in the baseline (${grouped(t.packets)} packets, ${size(t.bytes)}) and not at all in the incident.`,
+    (t) => `${t.address} talked in the baseline (${packets(t.packets)}, ${size(t.bytes)}) and not at all in the incident.`,
   );
   if (d.goneTalkerCount > MAX_NAMED) lines.push(`${grouped(d.goneTalkerCount - MAX_NAMED)} more baseline talkers are silent in the incident.`);
   // Services of a vanished talker are already said; name only those whose server still talks.
   const gone = new Set(d.goneTalkers.map((t) => t.address));
   const services = d.goneServices.filter((s) => !gone.has(s.address));
-  lines.push(...services.slice(0, MAX_NAMED).map((s) => `Service ${s.service} (${grouped(s.packets)} packets in the baseline) was not used in the incident.`));
+  lines.push(...services.slice(0, MAX_NAMED).map((s) => `Service ${s.service} (${packets(s.packets)} in the baseline) was not used in the incident.`));
   return lines;
 }
