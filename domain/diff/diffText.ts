@@ -34,6 +34,11 @@ export function diffText(d: CaptureDiff, baselineName: string, incidentName: str
     lines.push("", `New services (${grouped(d.newServiceCount)}):`);
     for (const s of d.newServices.slice(0, LISTED)) lines.push(`  ${s.service}  ${grouped(s.flows)} flows, ${grouped(s.packets)} packets, ${size(s.bytes)}`);
   }
+  const shifts = d.volumeShifts.filter((v) => v.significant);
+  if (shifts.length > 0) {
+    lines.push("", "Traffic per service that changed significantly (packets/s):");
+    for (const v of shifts.slice(0, LISTED)) lines.push(`  ${v.service}  ${v.baseline.packetsPerSecond} → ${v.incident.packetsPerSecond} (${v.ratio}×), ${pText(v.pValue)}`);
+  }
   for (const note of d.notes) lines.push(`Note: ${note}`);
   return lines.join("\n") + "\n";
 }
