@@ -7,6 +7,7 @@ import { analyzeCapture, CaptureFormatError, type AnalyzeOptions } from "../doma
 import { fileChunks } from "../domain/pcap/fileChunks.js";
 import { htmlReport } from "../domain/pcap/htmlReport.js";
 import { textReport } from "../domain/pcap/textReport.js";
+import { argumentsOrExit } from "./commandArguments.js";
 
 const USAGE = "usage: alertcap analyze FILE|- [--json] [--html OUT] [--flows N] [--top N]";
 
@@ -43,15 +44,8 @@ function parseArguments(args: string[]): Arguments | string {
 }
 
 async function run(args: string[]): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    console.log(USAGE);
-    return 0;
-  }
-  const parsed = parseArguments(args);
-  if (typeof parsed === "string") {
-    console.error(`alertcap analyze: ${parsed}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = argumentsOrExit("analyze", USAGE, args, parseArguments);
+  if (typeof parsed === "number") return parsed;
   const source = parsed.file === "-" ? process.stdin : fileChunks(parsed.file);
   const name = parsed.file === "-" ? "stdin" : basename(parsed.file);
   let summary;
@@ -74,7 +68,7 @@ async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   if (error instanceof CaptureFormatError) return error.message;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (code === "ENOENT") return "no such file or directory";

@@ -14,6 +14,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "triage a pcap/pcapng capture file: counts, talkers, TCP health, findings (--json, --html OUT)",
     load: async () => (await import("./analyze.js")).analyze,
   },
+  diff: {
+    summary: "what changed between a baseline capture and an incident capture (--json, --html OUT)",
+    load: async () => (await import("./diff.js")).diff,
+  },
   "setup-alert": {
     summary: "create the action group and metric alert rules that call the alertcap webhook",
     load: async () => (await import("./setupAlert.js")).setupAlert,

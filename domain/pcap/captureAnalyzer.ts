@@ -196,6 +196,11 @@ export class CaptureAnalyzer {
     return this.flows.index.probes + this.hosts.index.probes;
   }
 
+  /** The per-host and per-flow tables, for passes that group them another way (`alertcap diff`'s services); read after `summarize`. */
+  get tables(): { hosts: HostTable; flows: FlowTable; tcp: TcpTracker } {
+    return { hosts: this.hosts, flows: this.flows, tcp: this.tcp };
+  }
+
   summarize(read: CaptureReadResult): CaptureSummary {
     const info = read.info;
     this.tcp.settleAll(this.flows.size);

@@ -288,6 +288,6 @@ function compact(value: number): string {
   return value >= 10 || value === 0 ? value.toFixed(0) : value.toFixed(1);
 }
 
-function esc(value: string): string {
+export function esc(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

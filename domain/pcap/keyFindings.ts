@@ -6,7 +6,7 @@ import { grouped } from "./numberText.js";
 
 const MAX_LINES = 6;
 
-function size(bytes: number): string {
+export function size(bytes: number): string {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`;
