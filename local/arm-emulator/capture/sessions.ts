@@ -244,6 +244,9 @@ export class CaptureSessions {
         bytesPerPacket: plan.bytesPerPacket,
         maxBytes,
         syntheticHints: syntheticHintsFor(plan.filters),
+        filters: plan.filters,
+        // The machine whose generated traffic is recorded (a scale set: its first captured instance, for now).
+        emulatedVm: plan.target.kind === "vm" ? plan.target.id : `${plan.target.id}/virtualMachines/${record.capturedInstances[0] ?? "0"}`,
         onByteLimit: () => this.endNow(runtime, "bytes"),
         safetyLimitSeconds: durationMs / 1000 + SAFETY_MARGIN_SECONDS,
       });

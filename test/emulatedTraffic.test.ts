@@ -1,0 +1,205 @@
+// The ARM emulator's capture records the emulated VM's own generated traffic and nothing else on the machine's
+// loopback: each kind of traffic a report should show (DNS NOERROR/SERVFAIL/NXDOMAIN/unanswered over UDP and TCP,
+// HTTP 5xx, a TLS handshake with SNI and one ending in a protocol_version alert, a refused port, a silent host) is in
+// the file, every packet is to or from the VM's address, and a function key sent over 127.0.0.1 at the same time is
+// not. The synthetic fallback (no tcpdump) shows the same kinds of traffic and honours the session's filters.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, request, type Server } from "node:http";
+import { connect } from "node:net";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PacketRecorder, type PacketSourceMode, type RecordingSpec } from "../local/arm-emulator/capture/recorder.js";
+import { homeAddresses } from "../local/traffic/addresses.js";
+import { activeVmTrafficCount } from "../local/traffic/vmTraffic.js";
+
+const VM_A = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm-web-1";
+const VM_B = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm-db-1";
+const FUNCTION_KEY = "fk-3b1d0c9a7e5f4d2b8a6c1e0f9d8b7a65-SECRET";
+
+const tcpdumpRecords = (() => {
+  const probe = spawnSync("tcpdump", ["-i", "lo", "-w", "/dev/null", "tcp port 9"], { timeout: 1500, encoding: "utf8" });
+  return /listening on/.test(probe.stderr ?? "");
+})();
+const tsharkAvailable = spawnSync("tshark", ["--version"]).status === 0;
+
+let dir: string;
+let keyedService: Server;
+const keysReceived: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "alertcap-traffic-"));
+  // Stands in for the local Functions host: a request carrying a function key, on 127.0.0.1 like the real one.
+  keyedService = createServer((req, res) => {
+    keysReceived.push(String(req.headers["x-functions-key"]));
+    req.resume();
+    res.end(`{"echo":"${FUNCTION_KEY}"}`);
+  });
+  await new Promise<void>((resolve) => keyedService.listen(0, "127.0.0.1", resolve));
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => keyedService.close(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function recorder(mode: PacketSourceMode): PacketRecorder {
+  return new PacketRecorder({ mode, tcpdumpPath: "tcpdump", interfaceName: "lo", log: () => {} });
+}
+
+function spec(name: string, extra: Partial<RecordingSpec> = {}): RecordingSpec {
+  return {
+    outputPath: join(dir, `${name}.cap`),
+    bpf: undefined,
+    excludePorts: [],
+    bytesPerPacket: 0,
+    maxBytes: 1 << 30,
+    syntheticHints: { protocol: "TCP", localAddress: "10.0.0.4", remoteAddress: "10.0.0.5", localPort: 443, remotePort: 50312 },
+    onByteLimit: () => {},
+    safetyLimitSeconds: 60,
+    emulatedVm: VM_A,
+    ...extra,
+  };
+}
+
+function sendFunctionKey(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const call = request(
+      { host: "127.0.0.1", port: (keyedService.address() as AddressInfo).port, path: "/admin/functions/capture", headers: { "x-functions-key": FUNCTION_KEY } },
+      (response) => response.resume().on("end", () => resolve()),
+    );
+    call.on("error", reject);
+    call.end();
+  });
+}
+
+function tshark(file: string, fields: string[], filter?: string): string[][] {
+  const args = ["-r", file, "-T", "fields", ...fields.flatMap((field) => ["-e", field]), ...(filter ? ["-Y", filter] : [])];
+  const run = spawnSync("tshark", args, { encoding: "utf8" });
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => line.split("\t"));
+}
+
+const count = (file: string, filter: string) => tshark(file, ["frame.number"], filter).length;
+
+/** What every emulated capture must show, counted by tshark. */
+function expectEveryKindOfTraffic(file: string): void {
+  expect(count(file, "udp && dns.flags.response == 0")).toBeGreaterThanOrEqual(4);
+  expect(count(file, "tcp && dns")).toBeGreaterThanOrEqual(2);
+  expect(count(file, "dns.flags.rcode == 0 && dns.flags.response == 1")).toBeGreaterThanOrEqual(1);
+  expect(count(file, "dns.flags.rcode == 2")).toBeGreaterThanOrEqual(1); // SERVFAIL
+  expect(count(file, "dns.flags.rcode == 3")).toBeGreaterThanOrEqual(1); // NXDOMAIN
+  // A query that no response answers.
+  expect(count(file, 'dns.flags.response == 0 && dns.qry.name == "cache.contoso.test" && !dns.response_in')).toBeGreaterThanOrEqual(1);
+  expect(count(file, "http.response.code == 200")).toBeGreaterThanOrEqual(1);
+  expect(count(file, "http.response.code >= 500")).toBeGreaterThanOrEqual(2);
+  expect(count(file, 'tls.handshake.type == 1 && tls.handshake.extensions_server_name == "api.contoso.test"')).toBeGreaterThanOrEqual(1);
+  expect(count(file, "tls.handshake.type == 2")).toBeGreaterThanOrEqual(1); // the ServerHello of the good handshake
+  expect(count(file, "tls.alert_message.desc == 70")).toBeGreaterThanOrEqual(1); // protocol_version
+  expect(count(file, "tcp.flags.reset == 1 && tcp.srcport == 5432")).toBeGreaterThanOrEqual(1); // refused
+  expect(count(file, "tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.dstport == 1433")).toBeGreaterThanOrEqual(1); // silent
+  expect(count(file, "tcp.srcport == 1433")).toBe(0);
+}
+
+describe.skipIf(!tcpdumpRecords)("recorded with tcpdump", () => {
+  it("holds only the VM's own traffic, every kind of it, and not a function key sent over loopback meanwhile", async () => {
+    const packets = recorder("tcpdump");
+    const recording = await packets.start(spec("vm-a"));
+    await sendFunctionKey();
+    const result = await recording.stop();
+    expect(keysReceived).toContain(FUNCTION_KEY); // the key did cross loopback while tcpdump listened
+
+    expect(result.source).toBe("tcpdump");
+    const vm = recording.emulatedAddress ?? "";
+    expect(vm).toMatch(/^127\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./); // 127.64.0.0/10
+    // The VM keeps its address from run to run (unless another process holds that block).
+    expect(vm).toBe(homeAddresses(VM_A).vm);
+    const file = readFileSync(result.path);
+    expect(file.includes(FUNCTION_KEY)).toBe(false);
+    expect(file.includes("x-functions-key")).toBe(false);
+    expect(result.packets).toBeGreaterThan(50);
+    if (tsharkAvailable) {
+      const ends = tshark(result.path, ["ip.src", "ip.dst"]);
+      expect(ends).toHaveLength(result.packets);
+      expect(ends.filter(([source, destination]) => source !== vm && destination !== vm)).toEqual([]);
+      expectEveryKindOfTraffic(result.path);
+    }
+    expect(activeVmTrafficCount()).toBe(0);
+  });
+
+  it("gives each VM its own address, shares one VM's traffic between its captures, and stops it with the last", async () => {
+    const packets = recorder("tcpdump");
+    const [a1, a2, b] = await Promise.all([packets.start(spec("a1")), packets.start(spec("a2")), packets.start(spec("b", { emulatedVm: VM_B }))]);
+    expect(a1.emulatedAddress).toBe(a2.emulatedAddress);
+    expect(b.emulatedAddress).not.toBe(a1.emulatedAddress);
+    expect(activeVmTrafficCount()).toBe(2);
+    const [resultA1, resultB] = await Promise.all([a1.stop(), b.stop()]);
+    expect(activeVmTrafficCount()).toBe(1); // a2 still records VM A
+    const resultA2 = await a2.stop();
+    expect(activeVmTrafficCount()).toBe(0);
+    // The VM's web server is gone with its traffic.
+    const refused = await new Promise<string>((resolve) => {
+      const socket = connect(80, a1.emulatedAddress ?? "", () => resolve("connected"));
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
+    });
+    expect(refused).toBe("ECONNREFUSED");
+    if (tsharkAvailable) {
+      for (const [result, address] of [
+        [resultA1, a1.emulatedAddress],
+        [resultA2, a2.emulatedAddress],
+        [resultB, b.emulatedAddress],
+      ] as const) {
+        const ends = tshark(result.path, ["ip.src", "ip.dst"]);
+        expect(ends.length).toBeGreaterThan(0);
+        expect(ends.every(([source, destination]) => source === address || destination === address)).toBe(true);
+      }
+      expect(count(resultB.path, "http.response.code >= 500")).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it("applies the session's filters on top of the VM's address", async () => {
+    const packets = recorder("tcpdump");
+    const recording = await packets.start(spec("dns-only", { bpf: "udp and ((src port 53) or (dst port 53))", filters: [{ protocol: "UDP", remotePort: "53" }] }));
+    const result = await recording.stop();
+    expect(result.packets).toBeGreaterThanOrEqual(4);
+    if (tsharkAvailable) {
+      expect(tshark(result.path, ["udp.port"]).every(([ports]) => ports?.split(",").includes("53"))).toBe(true);
+      expect(count(result.path, "dns.flags.rcode == 2")).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
+
+describe("synthetic captures (no tcpdump)", () => {
+  it("show the same kinds of traffic on the VM's address", async () => {
+    const recording = await recorder("synthetic").start(spec("synthetic-all"));
+    const result = await recording.stop();
+    expect(result.source).toBe("synthetic");
+    const vm = homeAddresses(VM_A).vm;
+    if (tsharkAvailable) {
+      const ends = tshark(result.path, ["ip.src", "ip.dst"]);
+      expect(ends).toHaveLength(result.packets);
+      expect(ends.every(([source, destination]) => source === vm || destination === vm)).toBe(true);
+      expectEveryKindOfTraffic(result.path);
+      // Well-formed: tshark finds nothing malformed and no bad checksum.
+      expect(count(result.path, "_ws.malformed || _ws.expert.severity >= error")).toBe(0);
+    }
+  });
+
+  it("keep only what the session's filters match", async () => {
+    const recording = await recorder("synthetic").start(
+      spec("synthetic-web", { bpf: "tcp and ((src port 80) or (dst port 80))", filters: [{ protocol: "TCP", localPort: "80" }] }),
+    );
+    const result = await recording.stop();
+    expect(result.packets).toBeGreaterThan(0);
+    if (tsharkAvailable) {
+      expect(tshark(result.path, ["tcp.srcport", "tcp.dstport"]).every((ports) => ports.includes("80"))).toBe(true);
+      expect(count(result.path, "udp")).toBe(0);
+      expect(count(result.path, "http.response.code == 503")).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
