@@ -17,8 +17,9 @@ const UNANSWERED_WAIT_MS = 1500;
 export interface ClientContext {
   addresses: BlockAddresses;
   servers: BlockServers;
-  silentHost: { address: string; port: number };
-  caPem: string;
+  silentHost: Promise<{ address: string; port: number }>;
+  /** The certificate the TLS API presents, which the VM trusts. */
+  caPem: Promise<string>;
   nextId: () => number;
 }
 
@@ -31,8 +32,13 @@ export class ExchangeClients {
 
   constructor(private readonly context: ClientContext) {}
 
+  /** Plays one exchange; never rejects (a failed exchange is simply missing from the capture). */
   play(exchange: Exchange): Promise<void> {
     if (this.stopped) return Promise.resolve();
+    return this.start(exchange).catch(() => {});
+  }
+
+  private start(exchange: Exchange): Promise<void> {
     switch (exchange.kind) {
       case "dns":
         return exchange.transport === "udp" ? this.udpQuery(exchange.name, exchange.outcome) : this.tcpQuery(exchange.name, exchange.outcome);
@@ -43,7 +49,10 @@ export class ExchangeClients {
       case "refused":
         return this.connectAttempt(this.context.addresses.refusedDatabase, TRAFFIC_PORTS.refusedDatabase, true);
       case "silent":
-        return this.connectAttempt(this.context.silentHost.address, this.context.silentHost.port, false);
+        return this.context.silentHost.then(
+          (host) => this.connectAttempt(host.address, host.port, false),
+          () => {},
+        );
     }
   }
 
@@ -131,13 +140,16 @@ export class ExchangeClients {
     });
   }
 
-  private tlsCall(serverName: string, legacyClient: boolean): Promise<void> {
+  private async tlsCall(serverName: string, legacyClient: boolean): Promise<void> {
+    const ca = await this.context.caPem;
+    await this.context.servers.tlsReady;
+    if (this.stopped) return;
     const tcp = connect({ host: this.context.addresses.api, port: TRAFFIC_PORTS.tls, localAddress: this.context.addresses.vm });
     return this.tcpExchange(tcp, (socket) => {
       const tls = connectTls({
         socket,
         servername: serverName,
-        ca: this.context.caPem,
+        ca,
         ...(legacyClient ? { maxVersion: "TLSv1.2" as const } : {}),
       });
       tls.on("error", () => socket.destroy());

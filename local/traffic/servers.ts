@@ -23,11 +23,15 @@ export class BlockServers {
   private readonly closers: Array<() => Promise<void>> = [];
   private readonly connections = new Set<Socket>();
 
+  /** Resolves once the TLS API listens (its certificate may still be in the making when `bind` resolves). */
+  tlsReady: Promise<void> = Promise.resolve();
+
   private constructor(readonly addresses: BlockAddresses) {}
 
   /**
    * Binds every server of the block; rejects (with everything bound so far closed) when one cannot bind, e.g.
-   * `EADDRINUSE` because another process holds the block.
+   * `EADDRINUSE` because another process holds the block. The TLS API follows as soon as `identity` exists, so a
+   * recording never waits for a certificate to start.
    */
   static async bind(addresses: BlockAddresses, identity: Promise<TlsIdentity>): Promise<BlockServers> {
     const servers = new BlockServers(addresses);
@@ -36,15 +40,20 @@ export class BlockServers {
       await servers.listen(servers.webServer(), addresses.vm, TRAFFIC_PORTS.http);
       await servers.bindUdpResolver();
       await servers.listen(servers.tcpResolver(), addresses.resolver, TRAFFIC_PORTS.dns);
-      await servers.listen(servers.tlsApi(await identity), addresses.api, TRAFFIC_PORTS.tls);
-      return servers;
     } catch (error) {
       await servers.close();
       throw error;
     }
+    servers.tlsReady = identity.then((tls) => (servers.closed ? undefined : servers.listen(servers.tlsApi(tls), addresses.api, TRAFFIC_PORTS.tls)));
+    servers.tlsReady.catch(() => {});
+    return servers;
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    this.closed = true;
+    await this.tlsReady.catch(() => {});
     for (const connection of this.connections) connection.destroy();
     await Promise.allSettled(this.closers.splice(0).map((close) => close()));
   }

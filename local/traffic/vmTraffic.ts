@@ -130,26 +130,20 @@ class VmTraffic {
     private readonly profile: TrafficProfile,
   ) {}
 
+  /** Resolves once the VM's block is claimed; the silent host and the TLS certificate may follow (rounds wait). */
   static async start(key: string, profile: TrafficProfile): Promise<VmTraffic> {
     const [servers, block] = await claimBlock(key);
-    try {
-      const [silent, tls] = await Promise.all([sharedSilentHost(), tlsIdentity()]);
-      let nextId = 0x1a00;
-      const clients = new ExchangeClients({
-        addresses: servers.addresses,
-        servers,
-        silentHost: silent,
-        caPem: tls.certPem,
-        nextId: () => (nextId = (nextId + 1) & 0xffff),
-      });
-      const traffic = new VmTraffic(servers.addresses, block, servers, clients, profile);
-      traffic.scheduleNext();
-      return traffic;
-    } catch (error) {
-      claimedBlocks.delete(block);
-      await servers.close();
-      throw error;
-    }
+    let nextId = 0x1a00;
+    const clients = new ExchangeClients({
+      addresses: servers.addresses,
+      servers,
+      silentHost: sharedSilentHost(),
+      caPem: tlsIdentity().then((tls) => tls.certPem),
+      nextId: () => (nextId = (nextId + 1) & 0xffff),
+    });
+    const traffic = new VmTraffic(servers.addresses, block, servers, clients, profile);
+    traffic.scheduleNext();
+    return traffic;
   }
 
   playRound(): Promise<void> {

@@ -131,8 +131,11 @@ export class PacketRecorder {
     } catch (error) {
       await traffic.release();
       if (this.settings.mode === "tcpdump") throw error;
-      this.tcpdumpUnavailable = (error as Error).message;
-      this.settings.log(`arm-emulator: tcpdump cannot record (${this.tcpdumpUnavailable}); capture files will be synthetic pcaps`);
+      // Sessions starting together all fail; say it once.
+      if (this.tcpdumpUnavailable === undefined) {
+        this.tcpdumpUnavailable = (error as Error).message;
+        this.settings.log(`arm-emulator: tcpdump cannot record (${this.tcpdumpUnavailable}); capture files will be synthetic pcaps`);
+      }
       return startSyntheticRecording(spec);
     }
   }
