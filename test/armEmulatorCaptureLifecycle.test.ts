@@ -17,6 +17,7 @@ import { azuriteConnectionString, type Service, startAzurite } from "../local/se
 import { readPcap } from "../local/arm-emulator/testing/pcapPackets.js";
 import { networkClient } from "../local/arm-emulator/testing/sdkClients.js";
 import { until } from "../local/arm-emulator/testing/waiting.js";
+import { tcpdumpRecords, tsharkAvailable } from "./support/captureTools.js";
 
 const SAMPLE_INVENTORY = fileURLToPath(new URL("../../test/fixtures/inventory/sample.json", import.meta.url));
 const SUB = "00000000-0000-0000-0000-000000000001";
@@ -27,13 +28,6 @@ const VMSS = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Co
 const STORAGE = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Storage/storageAccounts/alertcapcaptures`;
 /** 50× faster than the service: a 10 s stop takes 200 ms, a 60 s capture 1.2 s. */
 const SPEED = 50;
-
-/** tcpdump can record here if it starts listening on loopback (root or CAP_NET_RAW); otherwise files are synthetic. */
-const tcpdumpRecords = (() => {
-  const probe = spawnSync("tcpdump", ["-i", "lo", "-w", "/dev/null", "tcp port 9"], { timeout: 1500, encoding: "utf8" });
-  return /listening on/.test(probe.stderr ?? "");
-})();
-const tsharkAvailable = spawnSync("tshark", ["--version"]).status === 0;
 
 let azurite: Service;
 let azuriteDir: string;

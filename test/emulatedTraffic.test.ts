@@ -14,16 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PacketRecorder, type PacketSourceMode, type RecordingSpec } from "../local/arm-emulator/capture/recorder.js";
 import { homeAddresses } from "../local/traffic/addresses.js";
 import { activeVmTrafficCount } from "../local/traffic/vmTraffic.js";
+import { tcpdumpRecords, tsharkAvailable } from "./support/captureTools.js";
 
 const VM_A = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm-web-1";
 const VM_B = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm-db-1";
 const FUNCTION_KEY = "fk-3b1d0c9a7e5f4d2b8a6c1e0f9d8b7a65-SECRET";
 
-const tcpdumpRecords = (() => {
-  const probe = spawnSync("tcpdump", ["-i", "lo", "-w", "/dev/null", "tcp port 9"], { timeout: 1500, encoding: "utf8" });
-  return /listening on/.test(probe.stderr ?? "");
-})();
-const tsharkAvailable = spawnSync("tshark", ["--version"]).status === 0;
 
 let dir: string;
 let keyedService: Server;
