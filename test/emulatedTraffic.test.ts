@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PacketRecorder, type PacketSourceMode, type RecordingSpec } from "../local/arm-emulator/capture/recorder.js";
 import { homeAddresses } from "../local/traffic/addresses.js";
+import type { TrafficProfile } from "../local/traffic/profile.js";
+import { syntheticVmTraffic } from "../local/traffic/syntheticTraffic.js";
 import { activeVmTrafficCount } from "../local/traffic/vmTraffic.js";
 import { tcpdumpRecords, tsharkAvailable } from "./support/captureTools.js";
 
@@ -233,5 +235,25 @@ describe("synthetic captures (no tcpdump)", () => {
       expect(count(frames, (f) => has(f, "udp.port"))).toBe(0);
       expect(count(frames, (f) => has(f, "http.response.code", "503"))).toBeGreaterThanOrEqual(1);
     }
+  });
+});
+
+describe("traffic profiles", () => {
+  it("let failures start at a chosen time: healthy rounds before it, failing rounds after", () => {
+    const failureStartsAfterMs = 2000;
+    const checkoutFailingLater: TrafficProfile = {
+      roundIntervalMs: 1000,
+      round: (_round, elapsedMs) => [
+        { kind: "http", method: "POST", path: "/api/checkout", status: elapsedMs < failureStartsAfterMs ? 200 : 503 },
+        { kind: "dns", transport: "udp", name: "db.contoso.test", outcome: elapsedMs < failureStartsAfterMs ? "NOERROR" : "SERVFAIL" },
+      ],
+    };
+    const start = 1_764_650_000_000;
+    const packets = syntheticVmTraffic(VM_A, undefined, start, start + 4500, checkoutFailingLater);
+    const statusAt = (text: string | Buffer) => packets.filter((p) => p.data.includes(text)).map((p) => Math.floor((p.timestampMs - start) / 1000));
+    expect(statusAt("HTTP/1.1 200 OK")).toEqual([0, 1]);
+    expect(statusAt("HTTP/1.1 503 Service Unavailable")).toEqual([2, 3, 4]);
+    // DNS flags word of a response: 0x8180 (NOERROR) before, 0x8182 (SERVFAIL) after.
+    expect(statusAt(Buffer.from([0x81, 0x82]))).toEqual([2, 3, 4]);
   });
 });

@@ -20,6 +20,7 @@ import {
 import type { CaptureFilter } from "./filters.js";
 import { leaseVmTraffic, type VmTrafficLease } from "../../traffic/vmTraffic.js";
 import { syntheticVmTraffic } from "../../traffic/syntheticTraffic.js";
+import type { TrafficProfile } from "../../traffic/profile.js";
 
 /** tcpdump's own maximum; Network Watcher's 0 ("whole packet") maps to it. */
 export const MAX_SNAPLEN = 262144;
@@ -52,6 +53,11 @@ export interface RecordingSpec {
   emulatedVm?: string | undefined;
   /** The session's Network Watcher filters, so a synthetic file keeps only what they match (tcpdump uses `bpf`). */
   filters?: CaptureFilter[] | undefined;
+  /**
+   * What the emulated VM does on the network (default `steadyProfile`). Live traffic is shared by every recording of
+   * one VM, so the profile of the recording that starts the VM's traffic applies until its last recording stops.
+   */
+  trafficProfile?: TrafficProfile | undefined;
 }
 
 /** The machine recorded when a caller names none. */
@@ -119,7 +125,7 @@ export class PacketRecorder {
     if (this.settings.mode === "synthetic" || this.tcpdumpUnavailable !== undefined) return startSyntheticRecording(spec);
     let traffic: VmTrafficLease;
     try {
-      traffic = await leaseVmTraffic(spec.emulatedVm ?? DEFAULT_EMULATED_VM);
+      traffic = await leaseVmTraffic(spec.emulatedVm ?? DEFAULT_EMULATED_VM, spec.trafficProfile ? { profile: spec.trafficProfile } : {});
     } catch (error) {
       if (this.settings.mode === "tcpdump") throw error;
       // Not remembered: a full loopback range or a busy port may be gone by the next session.
@@ -315,5 +321,5 @@ function startSyntheticRecording(spec: RecordingSpec): Recording {
  */
 function syntheticPackets(spec: RecordingSpec, startMs: number, endMs: number) {
   if (spec.bpf !== undefined && spec.filters === undefined) return syntheticConversation(spec.syntheticHints, startMs, endMs);
-  return syntheticVmTraffic(spec.emulatedVm ?? DEFAULT_EMULATED_VM, spec.filters, startMs, endMs);
+  return syntheticVmTraffic(spec.emulatedVm ?? DEFAULT_EMULATED_VM, spec.filters, startMs, endMs, spec.trafficProfile);
 }
