@@ -4,7 +4,7 @@
 // the file, every packet is to or from the VM's address, and a function key sent over 127.0.0.1 at the same time is
 // not. The synthetic fallback (no tcpdump) shows the same kinds of traffic and honours the session's filters.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -205,6 +205,25 @@ describe.skipIf(!tcpdumpRecords)("recorded with tcpdump", () => {
       expect(frames.every((f) => has(f, "udp.port", "53"))).toBe(true);
       expect(count(frames, (f) => has(f, "dns.flags.rcode", "2"))).toBeGreaterThanOrEqual(1);
     }
+  });
+});
+
+describe("VM traffic lifecycle", () => {
+  it("ends with its last lease, so a process that released it exits normally (code 0, nothing left running)", () => {
+    const module = new URL("../local/traffic/vmTraffic.js", import.meta.url).href;
+    const script = `
+      const { leaseVmTraffic, activeVmTrafficCount } = await import(${JSON.stringify(module)});
+      const lease = await leaseVmTraffic("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/exit-check");
+      await lease.playRound();
+      await lease.release();
+      console.log("active", activeVmTrafficCount());`;
+    // A file, not `-e`: an evaluated script keeps the process alive differently.
+    const path = join(dir, "exit-check.mjs");
+    writeFileSync(path, script);
+    const run = spawnSync(process.execPath, [path], { encoding: "utf8", timeout: 30_000 });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe("active 0");
+    expect(run.status).toBe(0);
   });
 });
 

@@ -62,6 +62,8 @@ async function listenInWorker(address: string, port: number): Promise<{ host: Si
       address,
       port,
       async close() {
+        // Unreferenced while it runs (it must not keep a process alive), referenced while we wait for it to end.
+        worker.ref();
         Atomics.store(release, 0, 1);
         Atomics.notify(release, 0);
         for (const filler of fillers) filler.destroy();
