@@ -171,10 +171,12 @@ class VmTraffic {
   }
 }
 
-/** The first free block from the key's home block on: free in this process, and bindable (not held by another). */
+/**
+ * The first free block from the key's home block on: free in this process, and bindable (not held by another).
+ * Any error but `EADDRINUSE` (e.g. `EACCES` without the right to bind ports below 1024) is thrown as it is.
+ */
 async function claimBlock(key: string): Promise<[BlockServers, number]> {
   const home = homeBlock(key);
-  let lastError: Error | undefined;
   for (let probe = 0; probe < BLOCK_PROBES; probe++) {
     const block = probedBlock(home, probe);
     if (claimedBlocks.has(block)) continue;
@@ -183,9 +185,8 @@ async function claimBlock(key: string): Promise<[BlockServers, number]> {
       return [await BlockServers.bind(blockAddresses(block), tlsIdentity()), block];
     } catch (error) {
       claimedBlocks.delete(block);
-      lastError = error as Error;
-      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") break;
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     }
   }
-  throw new Error(`no loopback block for the emulated VM's traffic: ${lastError?.message ?? "all probed blocks taken"}`);
+  throw new Error(`no free loopback block for the emulated VM's traffic (${BLOCK_PROBES} tried)`);
 }

@@ -94,6 +94,8 @@ export interface PacketRecorderSettings {
 export class PacketRecorder {
   /** Set once tcpdump failed in `auto` mode: later sessions go straight to synthetic files. */
   private tcpdumpUnavailable: string | undefined;
+  /** Transient reasons the emulated traffic could not start, each logged once. */
+  private readonly trafficProblems = new Set<string>();
   private readonly live = new Set<Recording>();
   private readonly starting = new Set<Promise<Recording>>();
   private closed = false;
@@ -128,8 +130,15 @@ export class PacketRecorder {
       traffic = await leaseVmTraffic(spec.emulatedVm ?? DEFAULT_EMULATED_VM, spec.trafficProfile ? { profile: spec.trafficProfile } : {});
     } catch (error) {
       if (this.settings.mode === "tcpdump") throw error;
-      // Not remembered: a full loopback range or a busy port may be gone by the next session.
-      this.settings.log(`arm-emulator: the emulated VM's traffic cannot start (${(error as Error).message}); this capture file is a synthetic pcap`);
+      const { code, message } = error as NodeJS.ErrnoException;
+      if (code === "EACCES" || code === "EPERM") {
+        // Lasting: the VM's servers use ports 53, 80 and 443, which need the same privileges as tcpdump.
+        this.noRecordingPossible(`the emulated VM's servers cannot listen: ${message}`);
+      } else if (!this.trafficProblems.has(message)) {
+        // Not remembered: a full loopback range may have room again by the next session.
+        this.trafficProblems.add(message);
+        this.settings.log(`arm-emulator: the emulated VM's traffic cannot start (${message}); its capture file is a synthetic pcap`);
+      }
       return startSyntheticRecording(spec);
     }
     try {
@@ -137,13 +146,16 @@ export class PacketRecorder {
     } catch (error) {
       await traffic.release();
       if (this.settings.mode === "tcpdump") throw error;
-      // Sessions starting together all fail; say it once.
-      if (this.tcpdumpUnavailable === undefined) {
-        this.tcpdumpUnavailable = (error as Error).message;
-        this.settings.log(`arm-emulator: tcpdump cannot record (${this.tcpdumpUnavailable}); capture files will be synthetic pcaps`);
-      }
+      this.noRecordingPossible((error as Error).message);
       return startSyntheticRecording(spec);
     }
+  }
+
+  /** From now on every file is synthetic; said once, even when sessions starting together all fail. */
+  private noRecordingPossible(reason: string): void {
+    if (this.tcpdumpUnavailable !== undefined) return;
+    this.tcpdumpUnavailable = reason;
+    this.settings.log(`arm-emulator: tcpdump cannot record (${reason}); capture files will be synthetic pcaps`);
   }
 
   private track(recording: Recording): Recording {
