@@ -208,9 +208,10 @@ export class CaptureSessions {
       return;
     }
     record.capturedInstances = health.capturable;
-    const now = Date.now();
     const limitMs = this.settings.scheduler.realMs(plan.timeLimitSeconds);
     if (!(await this.startSegment(runtime, plan.totalBytes, limitMs))) return;
+    // The time limit counts from captureStartTime (recording under way), not from before the recorder started.
+    const now = Date.now();
     record.session.status = "Running";
     record.session.captureStartTime = armTimestamp(new Date());
     record.session.errors = health.problems;
