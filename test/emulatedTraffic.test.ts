@@ -131,6 +131,12 @@ function expectEveryKindOfTraffic(frames: Frame[]): void {
   expect(count(frames, (f) => set(f, "tcp.flags.reset") && has(f, "tcp.srcport", "5432"))).toBeGreaterThanOrEqual(1); // refused
   expect(count(frames, (f) => set(f, "tcp.flags.syn") && !set(f, "tcp.flags.ack") && has(f, "tcp.dstport", "1433"))).toBeGreaterThanOrEqual(1); // silent
   expect(count(frames, (f) => has(f, "tcp.srcport", "1433"))).toBe(0);
+  // Nothing lost on the way into the file: every connection to a listening server shows its SYN-ACK.
+  for (const port of ["80", "443", "53"]) {
+    const syns = count(frames, (f) => set(f, "tcp.flags.syn") && !set(f, "tcp.flags.ack") && has(f, "tcp.dstport", port));
+    expect(syns).toBeGreaterThan(0);
+    expect(count(frames, (f) => set(f, "tcp.flags.syn") && set(f, "tcp.flags.ack") && has(f, "tcp.srcport", port))).toBe(syns);
+  }
 }
 
 /** Source and destination IPv4 address of every frame of a classic pcap with Ethernet framing (what lo gives). */

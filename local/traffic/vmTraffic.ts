@@ -16,6 +16,8 @@ export interface VmTrafficLease {
   readonly addresses: BlockAddresses;
   /** Plays one round now; resolves once all of it is on the wire. */
   playRound(): Promise<void>;
+  /** Resolves once the rounds under way now are on the wire (so a recording stopped then holds whole rounds). */
+  roundsUnderWay(): Promise<void>;
   /** Ends this lease; the VM's traffic stops with its last lease. Safe to call more than once. */
   release(): Promise<void>;
 }
@@ -23,6 +25,9 @@ export interface VmTrafficLease {
 export interface VmTrafficOptions {
   profile?: TrafficProfile;
 }
+
+/** Real milliseconds between the starts of two exchanges of a round. */
+const EXCHANGE_SPACING_MS = 10;
 
 /** VMs with traffic at full pace; beyond this many, every VM's rounds slow down proportionally. */
 const FULL_PACE_VMS = 10;
@@ -58,6 +63,7 @@ export async function leaseVmTraffic(key: string, options: VmTrafficOptions = {}
   return {
     addresses: traffic.addresses,
     playRound: () => traffic.playRound(),
+    roundsUnderWay: () => traffic.roundsUnderWay(),
     release: () => {
       released ??= (async () => {
         if (--current.leases > 0) return;
@@ -120,6 +126,7 @@ class VmTraffic {
   private round = 0;
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
+  private readonly underWay = new Set<Promise<void>>();
   private closed = false;
 
   private constructor(
@@ -149,7 +156,17 @@ class VmTraffic {
   playRound(): Promise<void> {
     if (this.closed) return Promise.resolve();
     const exchanges = this.profile.round(this.round++, Date.now() - this.startedAt);
-    return Promise.all(exchanges.map((exchange) => this.clients.play(exchange))).then(() => {});
+    // Spread over the round like a real machine's calls, not one burst (which also overflows a capture's buffer).
+    const played = Promise.all(
+      exchanges.map((exchange, i) => new Promise<void>((resolve) => setTimeout(resolve, i * EXCHANGE_SPACING_MS)).then(() => this.clients.play(exchange))),
+    ).then(() => {});
+    this.underWay.add(played);
+    void played.then(() => this.underWay.delete(played));
+    return played;
+  }
+
+  roundsUnderWay(): Promise<void> {
+    return Promise.all([...this.underWay]).then(() => {});
   }
 
   async close(): Promise<void> {
