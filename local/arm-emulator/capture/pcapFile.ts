@@ -1,9 +1,9 @@
 // Classic pcap files: a synthetic capture for machines without tcpdump, trimming a recording to the session byte
 // limit, and counting packets.
 //
-// The synthetic capture is a believable TCP conversation (handshake, request, response, teardown) or, for UDP
-// filters, a DNS-like exchange, with correct IPv4/TCP/UDP checksums, so a pcap reader and tshark decode it like a
-// real recording.
+// The frame builders (Ethernet, IPv4, TCP, UDP with correct checksums) serve the synthetic emulated-VM traffic
+// (local/traffic/syntheticTraffic.ts), so a pcap reader and tshark decode it like a real recording. The single
+// conversation below is what a caller that passes no `filters` to the recorder still gets for a filtered session.
 
 import { isIPv4 } from "node:net";
 
@@ -113,10 +113,11 @@ function readLayout(file: Buffer): { readUInt32: (buffer: Buffer, offset: number
 
 // ---- frames -------------------------------------------------------------------------------------------------
 
-const TCP_FIN = 0x01;
-const TCP_SYN = 0x02;
-const TCP_PSH = 0x08;
-const TCP_ACK = 0x10;
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
 
 function tcpConversation(h: SyntheticTrafficHints): Buffer[] {
   const request = Buffer.from(`GET /health HTTP/1.1\r\nHost: ${h.localAddress}\r\nUser-Agent: probe/1.0\r\n\r\n`);
@@ -162,7 +163,7 @@ function udpExchange(h: SyntheticTrafficHints): Buffer[] {
   ];
 }
 
-function ethernetFrame(sourceMac: string, destinationMac: string, ipv4Packet: Buffer): Buffer {
+export function ethernetFrame(sourceMac: string, destinationMac: string, ipv4Packet: Buffer): Buffer {
   const header = Buffer.alloc(14);
   Buffer.from(destinationMac.replaceAll(":", ""), "hex").copy(header, 0);
   Buffer.from(sourceMac.replaceAll(":", ""), "hex").copy(header, 6);
@@ -172,7 +173,7 @@ function ethernetFrame(sourceMac: string, destinationMac: string, ipv4Packet: Bu
 
 let ipIdentification = 0x4a00;
 
-function ipPacket(source: string, destination: string, protocol: number, payload: Buffer): Buffer {
+export function ipPacket(source: string, destination: string, protocol: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(20);
   header.writeUInt8(0x45, 0);
   header.writeUInt16BE(20 + payload.length, 2);
@@ -186,9 +187,9 @@ function ipPacket(source: string, destination: string, protocol: number, payload
   return Buffer.concat([header, payload]);
 }
 
-type Endpoint = { address: string; port: number };
+export type Endpoint = { address: string; port: number };
 
-function tcpSegment(from: Endpoint, to: Endpoint, seq: number, ack: number, flags: number, payload: Buffer): Buffer {
+export function tcpSegment(from: Endpoint, to: Endpoint, seq: number, ack: number, flags: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(20);
   header.writeUInt16BE(from.port, 0);
   header.writeUInt16BE(to.port, 2);
@@ -202,7 +203,7 @@ function tcpSegment(from: Endpoint, to: Endpoint, seq: number, ack: number, flag
   return segment;
 }
 
-function udpDatagram(from: Endpoint, to: Endpoint, payload: Buffer): Buffer {
+export function udpDatagram(from: Endpoint, to: Endpoint, payload: Buffer): Buffer {
   const header = Buffer.alloc(8);
   header.writeUInt16BE(from.port, 0);
   header.writeUInt16BE(to.port, 2);

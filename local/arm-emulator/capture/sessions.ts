@@ -210,9 +210,10 @@ export class CaptureSessions {
       return;
     }
     record.capturedInstances = health.capturable;
-    const now = Date.now();
     const limitMs = this.settings.scheduler.realMs(plan.timeLimitSeconds);
     if (!(await this.startSegment(runtime, plan.totalBytes, limitMs))) return;
+    // The time limit counts from captureStartTime (recording under way), not from before the recorder started.
+    const now = Date.now();
     record.session.status = "Running";
     record.session.captureStartTime = armTimestamp(new Date());
     record.session.errors = health.problems;
@@ -253,6 +254,9 @@ export class CaptureSessions {
           bytesPerPacket: plan.bytesPerPacket,
           maxBytes,
           syntheticHints: syntheticHintsFor(plan.filters),
+          filters: plan.filters,
+          // The machine whose generated traffic is recorded: the VM, or this scale-set instance.
+          emulatedVm: instanceId === undefined ? plan.target.id : `${plan.target.id}/virtualMachines/${instanceId}`,
           onByteLimit: () => this.endNow(runtime, "bytes"),
           safetyLimitSeconds: durationMs / 1000 + SAFETY_MARGIN_SECONDS,
         });
