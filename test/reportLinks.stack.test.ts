@@ -74,9 +74,10 @@ describe("report links on the local stack", () => {
     expect(html.split('id="capture-status"')).toHaveLength(2);
   });
 
-  it("Teams gets only links a person can open: the report, no keyed status route", () => {
+  it("Teams gets only links a person can open: the report, no keyed status route", async () => {
     const card = sent.find((r) => r.path === "/teams")!.json.attachments![0]!.content;
     expect(card.actions).toEqual([{ type: "Action.OpenUrl", title: "Open report", url: genericLink() }]);
+    expect((await fetch(card.actions![0]!.url)).status).toBe(200);
   });
 
   it("the link is refused when tampered with, when expired, for writing, and for any other blob", async () => {
@@ -132,7 +133,9 @@ describe("report links on the local stack", () => {
     expect(state).toContain("historyEvents");
     const signature = new URL(genericLink()).searchParams.get("sig")!;
     for (const leak of ["sig=", "sig%3D", signature, encodeURIComponent(signature)]) expect(state).not.toContain(leak);
-    // Nor in the host's log.
-    expect(stack.host.output()).not.toContain(signature);
+    // Nor in the host's log, the notification's link or the status endpoint's.
+    const view = (await (await fetch(`${stack.url}/api/captures/${id}?code=${stack.functionKey}`)).json()) as { reportUrl: string };
+    const statusSignature = new URL(view.reportUrl).searchParams.get("sig")!;
+    for (const leak of [signature, statusSignature, encodeURIComponent(signature), encodeURIComponent(statusSignature)]) expect(stack.host.output()).not.toContain(leak);
   });
 });
