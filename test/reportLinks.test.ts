@@ -8,6 +8,7 @@ import { linkExpiry, parseReportLinkHours } from "../azure/reportLinks.js";
 import { buildNotificationMessage } from "../domain/notify/message.js";
 import { reportStatusSection, withReportStatus } from "../domain/notify/reportStatus.js";
 import { summarise, type NotificationInput } from "../domain/notify/summary.js";
+import { SAMPLE_ENV, appSettingsOf, simulateAlertcap, str } from "./infraArm.js";
 import { captureProgress } from "./notify.fixtures.js";
 
 describe("ALERTCAP_REPORT_LINK_HOURS", () => {
@@ -47,6 +48,15 @@ describe("ALERTCAP_REPORT_LINK_HOURS", () => {
       'alertcap: ALERTCAP_REPORT_LINK_HOURS is "three days", not a number of hours above 0; report links last 72 hours until it is fixed',
     ]);
     expect(await load("48")).toEqual([]);
+  });
+});
+
+describe("ALERTCAP_REPORT_LINK_HOURS in the template (azd: ALERTCAP_REPORT_LINK_HOURS)", () => {
+  it("defaults to 72 and takes exactly the range the app accepts without a problem, 1 to 168", () => {
+    const setting = (env: Record<string, string>) => str(appSettingsOf(simulateAlertcap(env).sim).ALERTCAP_REPORT_LINK_HOURS ?? null);
+    expect(setting(SAMPLE_ENV)).toBe("72");
+    for (const hours of ["1", "168"]) expect(parseReportLinkHours(setting({ ...SAMPLE_ENV, ALERTCAP_REPORT_LINK_HOURS: hours }))).toEqual({ hours: Number(hours), problem: null });
+    for (const outside of ["0", "169"]) expect(simulateAlertcap({ ...SAMPLE_ENV, ALERTCAP_REPORT_LINK_HOURS: outside }).sim.problems.join(" "), outside).toMatch(/reportLinkHours/);
   });
 });
 
