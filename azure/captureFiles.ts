@@ -186,3 +186,21 @@ export async function writeReportBeside(storagePath: string, html: string): Prom
   url.hash = "";
   return `${url.href.replace(/\/+$/, "")}.report.html`;
 }
+
+/**
+ * Rewrites the report at reportPath (as writeReportBeside answered it) with `change` applied, keeping it HTML; the
+ * read and the write are conditional on the same version, so a concurrent writer makes this fail rather than be lost.
+ */
+export async function rewriteReport(reportPath: string, change: (html: string) => string): Promise<void> {
+  const { container, path } = checkStoragePath(reportPath);
+  if (!path.endsWith(".report.html")) throw new StoragePathRefusedError(`${path} is not a report alertcap wrote.`);
+  const client = container.getBlockBlobClient(path);
+  const response = await client.download();
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.readableStreamBody as Readable) chunks.push(Buffer.from(chunk as Buffer));
+  const html = change(Buffer.concat(chunks).toString("utf8"));
+  await client.upload(html, Buffer.byteLength(html), {
+    blobHTTPHeaders: { blobContentType: "text/html; charset=utf-8" },
+    ...(response.etag ? { conditions: { ifMatch: response.etag } } : {}),
+  });
+}

@@ -4,6 +4,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { OrchestrationRuntimeStatus, type DurableClient, type DurableOrchestrationStatus } from "durable-functions";
+import { reportLinkFields } from "../azure/reportLinks.js";
 import type { CaptureProgress } from "../domain/capture/progress.js";
 import { CAPTURE_ORCHESTRATOR } from "../orchestrators/names.js";
 import { isCaptureInstanceId } from "./lib/captureInstances.js";
@@ -37,7 +38,9 @@ async function getCapture(request: HttpRequest, context: InvocationContext): Pro
     return { status: 404, jsonBody: { error: `No capture with id '${id}'.` } };
   }
   if (status.name !== CAPTURE_ORCHESTRATOR) return { status: 404, jsonBody: { error: `No capture with id '${id}'.` } };
-  return { jsonBody: captureView(status) };
+  const view = captureView(status);
+  // reportUrl: a read-only link to the report a person can open, minted now and never stored in durable state.
+  return { jsonBody: { ...view, ...(await reportLinkFields(view.reportPath)) } };
 }
 
 async function listCaptures(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -74,6 +74,11 @@ param maxCapturesPerRegion int = 10000
 @maxValue(86400)
 param cooldownSeconds int = 900
 
+@description('ALERTCAP_REPORT_LINK_HOURS: how long the read-only report links in notifications and the status stay valid (at most 7 days, a user delegation key\'s limit).')
+@minValue(1)
+@maxValue(168)
+param reportLinkHours int = 72
+
 @description('ALERTCAP_DELETE_CAPTURE: delete the capture resource when done (the file stays).')
 param deleteCapture bool = true
 
@@ -178,6 +183,7 @@ module alertcap 'main.json' = {
     fileWaitSeconds: fileWaitSeconds
     maxCapturesPerRegion: maxCapturesPerRegion
     cooldownSeconds: cooldownSeconds
+    reportLinkHours: reportLinkHours
     deleteCapture: deleteCapture
     maxAlertBytes: maxAlertBytes
     maxTargetsPerAlert: maxTargetsPerAlert

@@ -35,6 +35,7 @@ alertcap local stack is up
   function key:   ${stack.functionKey}${process.env.ALERTCAP_FUNCTION_KEY ? " (ALERTCAP_FUNCTION_KEY)" : " (generated; set ALERTCAP_FUNCTION_KEY to choose)"}
   ARM emulator:   ${stack.armUrl} (certificate ${stack.armCaCertPath})
   durable state:  ${dataDir}
+  reports:        ${/BlobEndpoint=([^;]+)/.exec(stack.blobConnectionString)?.[1]}/network-watcher-logs/…report.html (Azurite; open one from the reportUrl of GET /api/captures/{id})
 
 Fire a sample alert (VM vm-web-1 in the sample inventory):
   curl -s -X POST '${stack.url}/api/alerts?code=${stack.functionKey}' -H 'Content-Type: application/json' --data @${sample}

@@ -179,6 +179,26 @@ describe("the SDK calls alertcap makes", () => {
   });
 });
 
+describe("report links (issue 12.6)", () => {
+  // Get User Delegation Key (POST ?restype=service&comp=userdelegationkey) is authorized by
+  // Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action, which can be granted at the storage
+  // account or above, not on a container; the built-in Storage Blob Delegator role holds exactly that action.
+  const STORAGE_BLOB_DELEGATOR = "db58b8e5-c6ad-4a2a-8342-4190687cbf4a";
+
+  it("are signed with a user delegation key, which Storage Blob Delegator on each capture account (and nowhere else) lets the identity ask for", () => {
+    expect(appSources()).toContain("azure/reportLinks.ts");
+    const text = readFileSync(join(REPO_ROOT, "azure/reportLinks.ts"), "utf8");
+    expect(text).toMatch(/\.getUserDelegationKey\(/);
+    const { sim } = simulateAlertcap();
+    const accounts = sim.resources.filter((r) => r.type === "Microsoft.Storage/storageAccounts" && r.name.startsWith("stcap")).map((r) => r.id);
+    expect(accounts.length).toBe(2);
+    const delegator = roleAssignments(sim.resources).filter((a) => roleGuidOf(a) === STORAGE_BLOB_DELEGATOR);
+    expect(delegator.map((a) => a.appliesTo).sort()).toEqual(accounts.sort());
+    const identity = sim.resources.find((r) => r.type === "Microsoft.ManagedIdentity/userAssignedIdentities" && !r.name.includes("-deploy-"))!;
+    for (const a of delegator) expect(str((a.evaluated.properties as ValueObject).principalId!)).toBe(`«reference(${identity.id}).principalId»`);
+  });
+});
+
 describe("the custom roles", () => {
   it("in the template are the lists of infra/alertcap-role.json", () => {
     const variables = mainTemplate().variables as JsonObject;

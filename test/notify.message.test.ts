@@ -145,7 +145,6 @@ describe("Teams message (Workflows webhook, Adaptive Card 1.4)", () => {
     }
     expect(card["actions"]).toEqual([
       { type: "Action.OpenUrl", title: "Open report", url: "https://stcaptures.blob.core.windows.net/reports/vm-web-1.html" },
-      { type: "Action.OpenUrl", title: "Capture status", url: "https://alertcap.azurewebsites.net/api/captures/abc" },
     ]);
   });
 

@@ -161,7 +161,6 @@ function assertAllReceiversAccept(message: NotificationMessage): void {
   assertTeamsAccepts(message);
   assertSlackAccepts(message, [
     ...(message.generic.data.reportUrl ? [`<${message.generic.data.reportUrl}|Open report>`] : []),
-    ...(message.generic.data.statusUrl ? [`<${message.generic.data.statusUrl}|Capture status>`] : []),
   ]);
   assertGenericAccepts(message);
   for (const payload of [message.teams, message.slack, message.generic]) {
@@ -334,7 +333,7 @@ describe("hostile rule names, descriptions, reasons and findings render literall
   });
 
   it("Slack: no <url|label> link or mention can be formed from them", () => {
-    assertSlackAccepts(message, [`<${input().reportUrl}|Open report>`, `<${input().statusUrl}|Capture status>`]);
+    assertSlackAccepts(message, [`<${input().reportUrl}|Open report>`]);
     expect(JSON.stringify(message.slack)).toContain("&lt;https://evil.example|Open report&gt;");
   });
 
@@ -436,7 +435,7 @@ describe("one event ID, one body", () => {
 // ---- links (issue 11.1): alertcap's own routes only, never a management URL or the system key ---------------------
 
 describe("links point only at alertcap's own capture route and the report", () => {
-  it("the status link is /api/captures/{id}; management URLs and keys in text or links never reach a message", () => {
+  it("the status URL (generic body only) is /api/captures/{id}; management URLs and keys in text or links never reach a message", () => {
     const management = "https://alertcap.azurewebsites.net/runtime/webhooks/durabletask/instances/abc?taskHub=h&connection=Storage&code=SYSTEMKEY123";
     const message = notificationFor(
       {
@@ -453,9 +452,9 @@ describe("links point only at alertcap's own capture route and the report", () =
     expect(everything).not.toContain("SYSTEMKEY123");
     expect(message.generic.data.statusUrl).toBe("https://alertcap.azurewebsites.net/api/captures/abc%2F..%2Fx");
     expect(message.generic.data.reportUrl).toBeNull();
-    expect(message.teams.attachments[0].content.actions).toEqual([
-      { type: "Action.OpenUrl", title: "Capture status", url: "https://alertcap.azurewebsites.net/api/captures/abc%2F..%2Fx" },
-    ]);
+    // The keyed status route opens for no person in a channel: chat formats do not link it.
+    expect(message.teams.attachments[0].content.actions).toBeUndefined();
+    expect(JSON.stringify(message.slack)).not.toContain("/api/captures/");
     expect(message.generic.data.failureReason).toBe("status at (management URL removed) failed");
   });
 

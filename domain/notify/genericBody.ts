@@ -31,8 +31,10 @@
 //     "packetCaptureErrors": string[],         Network Watcher's packetCaptureError values
 //     "storagePath": string | null,            where the capture file is (blob URL without SAS)
 //     "findings": string[],                    key lines of the analysis, most important first; may be empty
-//     "reportUrl": string | null,              the full report
-//     "statusUrl": string | null               alertcap's status endpoint for this capture
+//     "reportUrl": string | null,              the full report: opens with no other credential (a read-only SAS for
+//                                              that one blob, valid ALERTCAP_REPORT_LINK_HOURS); null without a report
+//     "statusUrl": string | null               alertcap's status endpoint for this capture (needs a function key: for
+//                                              programs; Teams and Slack messages do not link it)
 //   }
 // }
 //

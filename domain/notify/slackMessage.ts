@@ -44,8 +44,9 @@ const SHRINK_STEPS: readonly TextLimits[] = [
   { lines: 3, lineChars: 100, textChars: 200, idChars: 100 },
 ];
 const FALLBACK_TEXT_CHARS = 300;
-// A link longer than this is left out rather than cut (a cut URL leads somewhere else).
-const LINK_MARKUP_MAX_CHARS = 600;
+// A link longer than this is left out rather than cut (a cut URL leads somewhere else). Room for a report link with its
+// user-delegation SAS (~450 characters) on a long Network Watcher blob path; a context element takes 3000.
+const LINK_MARKUP_MAX_CHARS = 2500;
 
 export function buildSlackMessage(s: CaptureSummary): SlackMessage {
   return firstThatFits(
@@ -75,10 +76,10 @@ function blocks(s: CaptureSummary, limits: TextLimits): SlackBlock[] {
   }
   // One context element per item, so a long link is never cut in the middle (which would break its markup).
   const context: SlackText[] = [];
-  for (const [url, label] of [[s.reportUrl, "Open report"], [s.statusUrl, "Capture status"]] as const) {
-    const markup = url === null ? null : link(url, label);
-    if (markup !== null && markup.length <= LINK_MARKUP_MAX_CHARS) context.push({ type: "mrkdwn", text: markup });
-  }
+  // Only links a person in the channel can open: the report (which carries the capture's status). The status route
+  // needs a function key, so it is left to the generic JSON body, for programs.
+  const markup = s.reportUrl === null ? null : link(s.reportUrl, "Open report");
+  if (markup !== null && markup.length <= LINK_MARKUP_MAX_CHARS) context.push({ type: "mrkdwn", text: markup });
   context.push({ type: "mrkdwn", text: `Resource: ${mrkdwn(s.target, limits.idChars * 2)}` });
   out.push({ type: "context", elements: context });
   return out.slice(0, SLACK_MAX_BLOCKS);

@@ -18,7 +18,12 @@ export interface NotificationInput {
   readonly findings: readonly string[];
   /** Where the full report can be read (a SAS or key in it is stripped before it is shown). */
   readonly reportUrl?: string;
-  /** Where the capture's status can be read. */
+  /**
+   * A link to the report that alertcap signed for the people it notifies (a short-lived, read-only SAS for that one
+   * blob): shown as given, SAS included, since the SAS is what lets a person open it. Takes precedence over reportUrl.
+   */
+  readonly reportLink?: string;
+  /** Where the capture's status can be read (alertcap's API route: only the generic JSON body carries it). */
   readonly statusUrl?: string;
   /**
    * Stable per event (same on every retry and every re-run of the activity). The event ID that is sent is derived
@@ -139,7 +144,7 @@ export function summarise(input: NotificationInput): CaptureSummary {
     packetCaptureErrors: p.packetCaptureErrors.slice(0, MAX_ERRORS).map(clean),
     storagePath: cleanOrNull(p.storagePath === null ? null : stripUrlSecrets(p.storagePath)),
     findings: input.findings.slice(0, MAX_FINDINGS).map(clean).filter((line) => line.length > 0),
-    reportUrl: safeLink(input.reportUrl),
+    reportUrl: input.reportLink !== undefined ? signedLink(input.reportLink) : safeLink(input.reportUrl),
     statusUrl: safeLink(input.statusUrl),
     headline: `${headlineVerb(input.event)} on ${targetName}`,
     reason: reasonOf(outcome, stopReason, stopRequestedBecause, failureReason),
@@ -220,6 +225,12 @@ function safeLink(url: string | undefined): string | null {
   if (isManagementUrl(url)) return null;
   const stripped = stripUrlSecrets(url);
   return stripped.length <= MAX_LINE_CHARS ? stripped : null;
+}
+
+// alertcap's own signed report link keeps its query (the SAS), with the same checks otherwise.
+function signedLink(url: string): string | null {
+  const checked = safeLink(url);
+  return checked === null || url.length > MAX_LINE_CHARS ? null : new URL(url).href;
 }
 
 function clean(text: string): string {

@@ -122,9 +122,10 @@ function card(s: CaptureSummary, limits: TextLimits): AdaptiveCard {
     body.push(...listSection("Network Watcher errors", s.packetCaptureErrors, limits, ""));
   }
 
+  // Only links a person in the channel can open: the report (which carries the capture's status). The status route
+  // needs a function key, so it is left to the generic JSON body, for programs.
   const actions: OpenUrlAction[] = [];
   if (s.reportUrl !== null) actions.push({ type: "Action.OpenUrl", title: "Open report", url: s.reportUrl });
-  if (s.statusUrl !== null) actions.push({ type: "Action.OpenUrl", title: "Capture status", url: s.statusUrl });
 
   return {
     $schema: "http://adaptivecards.io/schemas/adaptive-card.json",
