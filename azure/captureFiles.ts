@@ -110,9 +110,15 @@ export interface CaptureFile {
   sizeBytes: number;
 }
 
-/** `{vmss}_{id}.cap` and `…/{id}/….cap` name the instance ID; otherwise the file's own name (without .cap) stands for it. */
-function instanceOf(relativeName: string): string {
-  const withoutExtension = relativeName.replace(/\.cap$/i, "");
+/**
+ * The instance ID a file's name shows: `{vmss}_{id}_{folder}.cap` (the session folder's name repeated, as reported for
+ * Network Watcher's scale-set captures), `{vmss}_{id}.cap` or `…/{id}/….cap`; otherwise the file's own name (without
+ * .cap) stands for it. The folder's name ends in digits itself (`packetcapture_HH_MM_SS_mmm`), so it goes first.
+ */
+function instanceOf(relativeName: string, folderName: string): string {
+  let withoutExtension = relativeName.replace(/\.cap$/i, "");
+  const folderSuffix = `_${folderName}`.toLowerCase();
+  if (withoutExtension.toLowerCase().endsWith(folderSuffix)) withoutExtension = withoutExtension.slice(0, -folderSuffix.length);
   const numbered = /_(\d+)$/.exec(withoutExtension)?.[1] ?? withoutExtension.split("/").find((part) => /^\d+$/.test(part));
   return numbered ?? withoutExtension;
 }
@@ -133,7 +139,8 @@ async function folderFiles(container: ContainerClient, folder: string): Promise<
   const files: CaptureFile[] = [];
   for await (const blob of container.listBlobsFlat({ prefix: `${folder}/` })) {
     if (!/\.cap$/i.test(blob.name)) continue;
-    files.push({ blobName: blob.name, instance: instanceOf(blob.name.slice(folder.length + 1)), sizeBytes: blob.properties.contentLength ?? 0 });
+    const relativeName = blob.name.slice(folder.length + 1);
+    files.push({ blobName: blob.name, instance: instanceOf(relativeName, folder.split("/").at(-1)!), sizeBytes: blob.properties.contentLength ?? 0 });
   }
   return files.sort((a, b) => a.blobName.localeCompare(b.blobName, "en", { numeric: true }));
 }

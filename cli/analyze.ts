@@ -53,19 +53,24 @@ async function run(args: string[]): Promise<number> {
     summary = await analyzeCapture(source, parsed.options);
   } catch (error) {
     console.error(`alertcap analyze: ${parsed.file}: ${describe(error)}`);
-    return 2;
+    return exitCodeFor(error);
   }
   if (parsed.html) {
     try {
       await writeFile(parsed.html, htmlReport(summary, { title: name }));
     } catch (error) {
       console.error(`alertcap analyze: cannot write ${parsed.html}: ${describe(error)}`);
-      return 2;
+      return 1;
     }
   }
   if (parsed.json) process.stdout.write(JSON.stringify(summary) + "\n");
   else process.stdout.write(textReport(summary, name) + (parsed.html ? `\nHTML report written to ${parsed.html}\n` : ""));
   return 0;
+}
+
+/** The contract's exit codes: 1 for a file that cannot be read (I/O), 2 for input that is not a capture alertcap reads. */
+export function exitCodeFor(error: unknown): 1 | 2 {
+  return error instanceof CaptureFormatError ? 2 : (error as NodeJS.ErrnoException | null)?.code ? 1 : 2;
 }
 
 export function describe(error: unknown): string {
@@ -78,6 +83,5 @@ export function describe(error: unknown): string {
 }
 
 export const analyze = {
-  summary: "triage summary of a pcap/pcapng capture: counts, top talkers, TCP health (--json, --html OUT)",
   run,
 };

@@ -80,6 +80,5 @@ async function run(args: string[]): Promise<number> {
 }
 
 export const diff = {
-  summary: "what changed between a baseline capture and an incident capture (--json, --html OUT)",
   run,
 };

@@ -8,7 +8,6 @@ import { decideAlertText, MAX_ALERT_BODY_BYTES, type AlertDecision } from "../do
 const USAGE = "usage: alertcap explain-alert FILE   (or - to read the alert body from stdin)";
 
 export const explainAlert = {
-  summary: "show what the webhook would do with an alert body (capture, stop, ignore or reject) and why",
   run: async (args: string[]): Promise<number> => {
     if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
       console.log(USAGE);
@@ -24,6 +23,11 @@ export const explainAlert = {
       text = decodeUtf8(source === "-" ? await readStdin() : await readFileBounded(source));
     } catch (error) {
       const what = source === "-" ? "stdin" : source;
+      // A file that cannot be read is an I/O error (exit 1), not an alert the webhook would reject (exit 2).
+      if ((error as NodeJS.ErrnoException).code) {
+        process.stderr.write(`alertcap explain-alert: cannot read ${what}: ${messageOf(error)}\n`);
+        return 1;
+      }
       return report(unreadable(`Cannot read ${what}: ${messageOf(error)}`));
     }
     return report(decideAlertText(text));

@@ -3,7 +3,7 @@
 // that `alertcap --help` loads none of them.
 import { readFileSync } from "node:fs";
 
-type Command = { summary: string; run: (args: string[]) => Promise<number> };
+type Command = { run: (args: string[]) => Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   "explain-alert": {

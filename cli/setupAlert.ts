@@ -101,7 +101,6 @@ class UsageError extends Error {}
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const setupAlert = {
-  summary: "create the action group and metric alert rules that fire the alertcap webhook for a VM or resource group",
   run: async (args: string[]): Promise<number> => {
     if (args.includes("--help") || args.includes("-h")) {
       console.log(HELP);

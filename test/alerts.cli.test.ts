@@ -87,6 +87,15 @@ describe("alertcap explain-alert", () => {
   it.each([
     ["a missing file", () => path.join(scratch, "missing.json"), /no such file/],
     ["a directory", () => scratch, /directory/],
+  ])("exits 1 (an I/O error, not a rejected alert) with one line on stderr for %s", (_what, makePath, message) => {
+    const run = alertcap(["explain-alert", makePath()]);
+    expect(run.status).toBe(1);
+    expectOneErrorLine(run.stderr);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe("");
+  });
+
+  it.each([
     [
       "a file larger than any alert",
       () => {

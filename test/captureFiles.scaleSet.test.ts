@@ -84,7 +84,8 @@ describe("a scale-set capture (a folder of one file per instance)", () => {
     expect(output.findings[0]).toBe("Scale-set capture: 4 instance files (0, 1, 2, 3), analysed one by one and together.");
     expect(output.findings[1]).toBe("Instance 3 differs: 600 packets, against a median of 43 on the others.");
     expect(output.findings.filter((f) => f.startsWith("Instance "))).toHaveLength(1);
-    expect(output.findings[2]).toMatch(/^729 packets,/);
+    // Then the merged capture's findings (what broke first, then its size line).
+    expect(output.findings.slice(2).some((f) => /^729 packets,/.test(f))).toBe(true);
 
     expect(output.reportPath).toBe(`${storagePath}.report.html`);
     const report = (await container.getBlobClient(`${folder}.report.html`).downloadToBuffer()).toString();
@@ -117,7 +118,7 @@ describe("a VM capture (one file)", () => {
     const output = await analyseCaptureFile({ storagePath });
     expect((output.summary as { packets: number }).packets).toBe(43);
     expect(output.summary).not.toHaveProperty("instances");
-    expect(output.findings[0]).toMatch(/^43 packets,/);
+    expect(output.findings.some((f) => /^43 packets,/.test(f))).toBe(true);
     expect(output.reportPath).toBe(`${storagePath}.report.html`);
   });
 });

@@ -92,13 +92,26 @@ describe("alertcap analyze", () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ truncated: true });
   });
 
+  // A file that cannot be read is an I/O error (exit 1), told apart from input that is not a capture (exit 2).
+  for (const [label, path, message] of [
+    ["a missing file", () => join(dir, "no-such-file.pcap"), /no such file/],
+    ["a directory", () => dir, /directory/],
+  ] as const) {
+    it(`exits 1 with one line on stderr for ${label}`, () => {
+      const run = alertcap(["analyze", path(), "--json"]);
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(run.stderr).toMatch(message);
+    });
+  }
+
   const refusals: Array<[label: string, bytes: Buffer | null, message: RegExp]> = [
     ["a text file", Buffer.from("hello, not a capture\n"), /unsupported format/],
     ["a gzip-compressed pcap", gzipSync(readFileSync(fixture("dpkt-http.pcap"))), /gzip/],
     ["a NetMon capture", Buffer.concat([Buffer.from("GMBU"), Buffer.alloc(100)]), /Network Monitor/],
     ["an empty file", Buffer.alloc(0), /empty/],
     ["a pcap whose record length is garbage", Buffer.concat([readFileSync(fixture("dpkt-http.pcap")).subarray(0, 32), Buffer.from([0xff, 0xff, 0xff, 0x7f, 0x40, 0, 0, 0]), Buffer.alloc(100)]), /damaged/],
-    ["a missing file", null, /no such file/],
   ];
   for (const [label, bytes, message] of refusals) {
     it(`exits 2 with one line on stderr for ${label}`, () => {
