@@ -55,11 +55,14 @@ export function entryPoints(root: string, main: string): string[] {
   });
 }
 
-const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g;
+// Static imports and re-exports are statements of their own in tsc's output (`import … from "x";` at a line's start);
+// anchoring them there keeps a sentence such as "…from '${host}'" inside a template literal from reading as one.
+const STATIC_IMPORT = /^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"'\n]+)["']|^\s*import\s*["']([^"'\n]+)["']/gm;
+const DYNAMIC_IMPORT = /\bimport\s*\(\s*["']([^"'\n]+)["']\s*\)/g;
 
 /** Every specifier a compiled ES module imports statically or with a literal dynamic import(). */
 export function importsOf(source: string): string[] {
-  return [...source.matchAll(IMPORT)].map((m) => m[1]!);
+  return [...source.matchAll(STATIC_IMPORT), ...source.matchAll(DYNAMIC_IMPORT)].map((m) => (m[1] ?? m[2])!);
 }
 
 const isBuiltin = (spec: string): boolean => spec.startsWith("node:") || builtinModules.includes(spec.split("/")[0]!);

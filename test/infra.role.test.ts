@@ -42,6 +42,9 @@ const NETWORK_LRO_STATUS = ["Microsoft.Network/locations/operations/read"];
 const NETWORK_LRO_RESULT = ["Microsoft.Network/locations/operations/read", "Microsoft.Network/locations/operationResults/read"];
 const COMPUTE_LRO = ["Microsoft.Compute/locations/operations/read"];
 
+/** The one function whose ARM writes need the installAgent role actions (azure/packetCaptures.ts). */
+const INSTALL_AGENT_FUNCTION = "installNetworkWatcherAgent";
+
 const SDK_ACTIONS: Record<string, SdkOperation> = {
   "network.networkWatchers.listAll": { http: "GET /subscriptions/{s}/providers/Microsoft.Network/networkWatchers", actions: ["Microsoft.Network/networkWatchers/read"] },
   "network.packetCaptures.list": { http: "GET …/networkWatchers/{nw}/packetCaptures", actions: ["Microsoft.Network/networkWatchers/packetCaptures/read"] },
@@ -53,11 +56,14 @@ const SDK_ACTIONS: Record<string, SdkOperation> = {
   "network.packetCaptures.stop": { http: "POST …/packetCaptures/{name}/stop", actions: ["Microsoft.Network/networkWatchers/packetCaptures/stop/action"], polls: NETWORK_LRO_RESULT },
   "network.packetCaptures.delete": { http: "DELETE …/packetCaptures/{name}", actions: ["Microsoft.Network/networkWatchers/packetCaptures/delete"], polls: NETWORK_LRO_RESULT },
   "compute.virtualMachines.get": { http: "GET …/virtualMachines/{vm}?$expand=instanceView", actions: ["Microsoft.Compute/virtualMachines/read"] },
+  // the agent install step reads the extension's provisioningState on durable timers
+  "compute.virtualMachineExtensions.get": { http: "GET …/virtualMachines/{vm}/extensions/{name}", actions: ["Microsoft.Compute/virtualMachines/extensions/read"] },
   "compute.virtualMachineExtensions.list": { http: "GET …/virtualMachines/{vm}/extensions", actions: ["Microsoft.Compute/virtualMachines/extensions/read"] },
   "compute.virtualMachineExtensions.createOrUpdate": { http: "PUT …/virtualMachines/{vm}/extensions/{name}", actions: ["Microsoft.Compute/virtualMachines/extensions/write"], polls: COMPUTE_LRO },
   "compute.virtualMachineScaleSets.get": { http: "GET …/virtualMachineScaleSets/{vmss}", actions: ["Microsoft.Compute/virtualMachineScaleSets/read"] },
-  "compute.virtualMachineScaleSetExtensions.list": { http: "GET …/virtualMachineScaleSets/{vmss}/extensions", actions: ["Microsoft.Compute/virtualMachineScaleSets/extensions/read"] },
   "compute.virtualMachineScaleSetExtensions.createOrUpdate": { http: "PUT …/virtualMachineScaleSets/{vmss}/extensions/{name}", actions: ["Microsoft.Compute/virtualMachineScaleSets/extensions/write"], polls: COMPUTE_LRO },
+  // agent presence on a scale set is read from its instances, not only the model
+  "compute.virtualMachineScaleSetVMs.list": { http: "GET …/virtualMachineScaleSets/{vmss}/virtualMachines?$expand=instanceView", actions: ["Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read"] },
   "compute.virtualMachineScaleSetVMs.get": { http: "GET …/virtualMachineScaleSets/{vmss}/virtualMachines/{id}?$expand=instanceView", actions: ["Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read"] },
 };
 
@@ -105,7 +111,7 @@ function appSources(): string[] {
 interface Call {
   key: string;
   file: string;
-  /** The enclosing function: calls inside installAgent() only happen with ALERTCAP_INSTALL_AGENT=true. */
+  /** The enclosing function: calls inside installNetworkWatcherAgent() only happen with ALERTCAP_INSTALL_AGENT=true. */
   fn: string;
 }
 
@@ -125,7 +131,7 @@ function armCalls(files: string[]): Call[] {
 function neededActions(installAgent: boolean): Set<string> {
   const needed = new Set(NETWORK_WATCHER_STORAGE_NEEDS);
   for (const call of armCalls(appSources())) {
-    if (call.fn === "installAgent" && !installAgent) continue;
+    if (call.fn === INSTALL_AGENT_FUNCTION && !installAgent) continue;
     const op = SDK_ACTIONS[call.key];
     if (!op) throw new Error(`${call.file}: ${call.key} has no entry in SDK_ACTIONS`);
     for (const a of [...op.actions, ...(op.polls ?? [])]) needed.add(a);
@@ -159,10 +165,10 @@ describe("the SDK calls alertcap makes", () => {
     expect(Object.keys(SDK_ACTIONS).filter((k) => !calls.some((c) => c.key === k))).toEqual([]);
   });
 
-  it("install the agent only from installAgent()", () => {
+  it("install the agent only from installNetworkWatcherAgent()", () => {
     const writes = armCalls(appSources()).filter((c) => c.key.endsWith(".createOrUpdate"));
     expect(writes.length).toBe(2);
-    expect(writes.every((c) => c.fn === "installAgent")).toBe(true);
+    expect(writes.every((c) => c.fn === INSTALL_AGENT_FUNCTION)).toBe(true);
   });
 
   it("read and write capture files through Blob data calls the capture container's role covers", () => {
