@@ -224,7 +224,7 @@ describe("Slack message (incoming webhook, Block Kit)", () => {
     const { slack } = buildNotificationMessage(input({ findings: ["<!channel> see <https://evil.example|here> & more"] }));
     const text = JSON.stringify(slack);
     expect(text).not.toContain("<!channel>");
-    expect(text).toContain("&lt;!channel&gt; see &lt;https://evil.example|here&gt; &amp; more");
+    expect(text).toContain("&lt;!channel&gt; see &lt;https[:]//evil.example|here&gt; &amp; more");
   });
 });
 

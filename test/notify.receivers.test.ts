@@ -17,7 +17,7 @@ import { GENERIC_BODY_MAX_BYTES, genericBodyJsonSchema } from "../domain/notify/
 import { buildNotificationMessage, type NotificationInput, type NotificationMessage } from "../domain/notify/message.js";
 import { SLACK_MAX_BLOCKS, SLACK_MESSAGE_MAX_CHARS } from "../domain/notify/slackMessage.js";
 import { TEAMS_MESSAGE_MAX_BYTES } from "../domain/notify/teamsCard.js";
-import { escapeTeamsMarkdown, oneLine, sanitiseText } from "../domain/notify/text.js";
+import { defangUrls, escapeTeamsMarkdown, oneLine, sanitiseText } from "../domain/notify/text.js";
 import { notificationFor } from "../notify/activityMessage.js";
 import { captureProgress, VM } from "./notify.fixtures.js";
 
@@ -163,9 +163,18 @@ function assertAllReceiversAccept(message: NotificationMessage): void {
     ...(message.generic.data.reportUrl ? [`<${message.generic.data.reportUrl}|Open report>`] : []),
   ]);
   assertGenericAccepts(message);
+  // Every string of every payload, read as the receiver parses it (decoding JSON text by hand misread a literal
+  // backslash-u in the input as an escape, a false alarm fast-check found now and then).
   for (const payload of [message.teams, message.slack, message.generic]) {
-    expect(HIDDEN.test(JSON.stringify(payload).replace(/\\u[0-9a-f]{4}/g, (e) => String.fromCharCode(parseInt(e.slice(2), 16))))).toBe(false);
+    expect(stringsOf(JSON.parse(JSON.stringify(payload))).filter((s) => HIDDEN.test(s))).toEqual([]);
   }
+}
+
+function stringsOf(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsOf);
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => [k, ...stringsOf(v)]);
+  return [];
 }
 
 // ---- hostile text ---------------------------------------------------------------------------------------------------
@@ -325,16 +334,16 @@ describe("hostile rule names, descriptions, reasons and findings render literall
     }),
   );
 
-  it("Teams: the SDK's pipeline makes no link, image, emphasis or date from them, and shows them as written", () => {
+  it("Teams: the SDK's pipeline makes no link, image, emphasis or date from them, and shows them as written (URLs defanged)", () => {
     assertTeamsAccepts(message);
     const texts = cardTexts(message.teams.attachments[0].content);
     const shown = texts.map((t) => decodeHtml(stripTags(renderTeams(t))).trim());
-    for (const literal of [rule, reason, finding]) expect(shown.some((s) => s.includes(literal)), literal).toBe(true);
+    for (const literal of [rule, reason, finding]) expect(shown.some((s) => s.includes(defangUrls(literal))), literal).toBe(true);
   });
 
   it("Slack: no <url|label> link or mention can be formed from them", () => {
     assertSlackAccepts(message, [`<${input().reportUrl}|Open report>`]);
-    expect(JSON.stringify(message.slack)).toContain("&lt;https://evil.example|Open report&gt;");
+    expect(JSON.stringify(message.slack)).toContain("&lt;https[:]//evil.example|Open report&gt;");
   });
 
   it("generic JSON: carries them unchanged (receivers escape for their own medium)", () => {

@@ -7,7 +7,7 @@
 
 import type { CaptureSummary } from "./summary.js";
 import { firstThatFits, type TextLimits } from "./shrink.js";
-import { fitEscaped, oneLine, truncate } from "./text.js";
+import { defangUrls, fitEscaped, oneLine, truncate } from "./text.js";
 
 export const SLACK_MAX_BLOCKS = 50;
 export const SLACK_SECTION_TEXT_MAX = 3000;
@@ -19,6 +19,8 @@ export const SLACK_MESSAGE_MAX_CHARS = 10_000;
 export interface SlackText {
   readonly type: "mrkdwn" | "plain_text";
   readonly text: string;
+  /** On every mrkdwn object: Slack then leaves bare URLs, channel names and mentions as text (our own <url|label> links still work). */
+  readonly verbatim?: true;
 }
 
 export type SlackBlock =
@@ -79,8 +81,8 @@ function blocks(s: CaptureSummary, limits: TextLimits): SlackBlock[] {
   // Only links a person in the channel can open: the report (which carries the capture's status). The status route
   // needs a function key, so it is left to the generic JSON body, for programs.
   const markup = s.reportUrl === null ? null : link(s.reportUrl, "Open report");
-  if (markup !== null && markup.length <= LINK_MARKUP_MAX_CHARS) context.push({ type: "mrkdwn", text: markup });
-  context.push({ type: "mrkdwn", text: `Resource: ${mrkdwn(s.target, limits.idChars * 2)}` });
+  if (markup !== null && markup.length <= LINK_MARKUP_MAX_CHARS) context.push(mrkdwnObject(markup));
+  context.push(mrkdwnObject(`Resource: ${mrkdwn(s.target, limits.idChars * 2)}`));
   out.push({ type: "context", elements: context });
   return out.slice(0, SLACK_MAX_BLOCKS);
 }
@@ -105,7 +107,7 @@ function fields(s: CaptureSummary, limits: TextLimits): SlackText[] {
   return rows
     .filter((row): row is [string, string] => row[1] !== null && row[1] !== "")
     .slice(0, SLACK_MAX_FIELDS)
-    .map(([title, value]) => ({ type: "mrkdwn", text: `*${title}*\n${mrkdwn(value, limits.idChars)}` }));
+    .map(([title, value]) => mrkdwnObject(`*${title}*\n${mrkdwn(value, limits.idChars)}`));
 }
 
 function listText(
@@ -131,7 +133,11 @@ function listText(
 }
 
 function section(text: string): SlackBlock {
-  return { type: "section", text: { type: "mrkdwn", text: truncate(text, SLACK_SECTION_TEXT_MAX) } };
+  return { type: "section", text: mrkdwnObject(truncate(text, SLACK_SECTION_TEXT_MAX)) };
+}
+
+function mrkdwnObject(text: string): SlackText {
+  return { type: "mrkdwn", text, verbatim: true };
 }
 
 // Slack's three control characters; escaping them also stops `<!channel>`-style mentions and fake links coming
@@ -142,7 +148,7 @@ export function escapeMrkdwn(text: string): string {
 
 /** Free text as one line of mrkdwn that renders literally, escaped, at most `maxChars` after escaping. */
 function mrkdwn(text: string, maxChars: number): string {
-  return fitEscaped(oneLine(text), maxChars, escapeMrkdwn);
+  return fitEscaped(defangUrls(oneLine(text)), maxChars, escapeMrkdwn);
 }
 
 function link(url: string, label: string): string {

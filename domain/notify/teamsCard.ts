@@ -9,7 +9,7 @@
 
 import type { CaptureSummary } from "./summary.js";
 import { firstThatFits, type TextLimits } from "./shrink.js";
-import { escapeTeamsMarkdown, fitEscaped } from "./text.js";
+import { defangUrls, escapeTeamsMarkdown, fitEscaped } from "./text.js";
 
 export const TEAMS_CARD_VERSION = "1.4";
 export const TEAMS_MESSAGE_MAX_BYTES = 20 * 1024;
@@ -99,7 +99,7 @@ function envelope(content: AdaptiveCard): TeamsMessage {
 
 /** Free text as Teams markdown that renders literally, cut to `maxChars` (after escaping). */
 function md(text: string, maxChars: number): string {
-  return fitEscaped(text, maxChars, escapeTeamsMarkdown);
+  return fitEscaped(defangUrls(text), maxChars, escapeTeamsMarkdown);
 }
 
 // Findings first: they answer "what broke?", the facts below say where and when.

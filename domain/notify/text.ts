@@ -27,6 +27,15 @@ export function sanitiseText(text: string): string {
     .trim();
 }
 
+/**
+ * URLs in free text made unclickable ("https://x" → "https[:]//x", "www.x" → "www[.]x"), as security tools defang
+ * indicators: chat clients turn bare URLs into links by themselves (Slack's mrkdwn unless verbatim, Teams' clients), and
+ * a packet sender chooses the Host names and server names that reach the findings.
+ */
+export function defangUrls(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]{0,15}):\/\//gi, "$1[:]//").replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}[.]`);
+}
+
 /** Whitespace runs (newlines included) as one space: for chat texts, where a newline would start a new block. */
 export function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").trim();
