@@ -58,6 +58,22 @@ it("names every setting the local stack gives the app, with the same values, and
   expect(example.Values.ALERTCAP_CAPTURE_BLOB_CONNECTION).toContain("BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;");
 });
 
+it("VS Code's F5 attaches to func start, which builds and starts the emulators first", () => {
+  const read = (name: string) => JSON.parse(readFileSync(join(REPOSITORY, ".vscode", name), "utf8")) as Record<string, unknown>;
+  type Task = { label: string; command: string; type: string; dependsOn?: string };
+  const tasks = (read("tasks.json").tasks as Task[]) ?? [];
+  const byLabel = new Map(tasks.map((task) => [task.label, task]));
+  const [attach] = read("launch.json").configurations as { preLaunchTask: string; port: number }[];
+  const chain: Task[] = [];
+  for (let task = byLabel.get(attach!.preLaunchTask); task; task = task.dependsOn ? byLabel.get(task.dependsOn) : undefined) chain.push(task);
+  expect(chain.map((task) => task.command)).toEqual(["host start", "node dist/local/startEmulators.js", "npm run build"]);
+  expect(chain[0]!.type).toBe("func");
+  const scripts = (JSON.parse(readFileSync(join(REPOSITORY, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  expect(scripts["start:emulators"]).toBe(`${scripts.build} && ${chain[1]!.command}`);
+  expect(read("settings.json")["azureFunctions.projectLanguageModel"]).toBe(4);
+  expect(read("extensions.json").recommendations).toContain("ms-azuretools.vscode-azurefunctions");
+});
+
 it("start:emulators prints the example's settings, and the app run with them captures through the emulators", async () => {
   const [armPort, blobPort, queuePort, tablePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   let output = "";
