@@ -65,7 +65,7 @@ local.settings.json "Values" for func start${defaults ? " (local.settings.json.e
 ${JSON.stringify(values, null, 2)}
 
 Then, in another terminal: npm run build && func start   (or F5 in VS Code: .vscode/ starts these emulators itself)
-Fire the sample alert (the function key is printed by func start; none is needed there for a local call):
+Fire the sample alert (Core Tools does not enforce function keys locally):
   curl -s -X POST 'http://localhost:7071/api/alerts' -H 'Content-Type: application/json' --data @local/samples/alert-vm-web-1-fired.json
 Ctrl-C stops both emulators.
 `);
