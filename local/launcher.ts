@@ -31,8 +31,10 @@ export function stopOnSignals(): StopRequest {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => stop(`${signal} received`));
   if (process.env.npm_lifecycle_event) {
     const parent = process.ppid;
-    setInterval(() => {
-      if (process.ppid !== parent) stop("npm ended");
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      stop("npm ended");
     }, 250).unref();
   }
   return {
