@@ -4,7 +4,6 @@
 // local host loads the app with the example's Values as its environment instead.)
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +12,7 @@ import { rawArmRequest } from "../local/arm-emulator/testing/rawArmRequest.js";
 import { until } from "../local/arm-emulator/testing/waiting.js";
 import { type Service, startFunctionsHost } from "../local/services.js";
 import { localAppSettings, SAMPLE_CAPTURE_SETTINGS } from "../local/stack.js";
+import { freePort } from "./support/freePort.js";
 
 const REPOSITORY = fileURLToPath(new URL("../../", import.meta.url));
 const example = JSON.parse(readFileSync(join(REPOSITORY, "local.settings.json.example"), "utf8")) as { IsEncrypted: boolean; Values: Record<string, string> };
@@ -29,17 +29,6 @@ afterAll(async () => {
   }
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 it("names every setting the local stack gives the app, with the same values, and what Core Tools needs", () => {
   const stackSettings = localAppSettings({ armUrl: "arm", armCaCertPath: "cert", blobConnectionString: "blob" }, SAMPLE_CAPTURE_SETTINGS);

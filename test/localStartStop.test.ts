@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { until } from "../local/arm-emulator/testing/waiting.js";
+import { freePort } from "./support/freePort.js";
 
 const REPOSITORY = fileURLToPath(new URL("../../", import.meta.url));
 const START = join(REPOSITORY, "dist/local/start.js");
@@ -31,17 +32,6 @@ interface Run {
   output(): string;
   stderr(): string;
   exited: Promise<number | null>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** `node dist/local/start.js` or `npm start` (without its prestart build), in its own process group like a shell job. */
