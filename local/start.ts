@@ -54,7 +54,7 @@ alertcap local stack is up
   durable state:  ${dataDir}
   capture:        ${captureSeconds} s (ALERTCAP_CAPTURE_SECONDS), status polled at most every ${pollSeconds} s (ALERTCAP_POLL_SECONDS)
   sample takes:   about ${fastest}–${slowest} s from the curl to "completed" (an estimate: capture time + Azure-paced create, status queries and delete + analysis)
-  reports:        Azurite container network-watcher-logs (${blobAccountUrl}/network-watcher-logs), <capture>.report.html beside each capture file
+  reports:        Azurite container network-watcher-logs (${blobAccountUrl}/network-watcher-logs), <capture>.report.html beside each capture file; the captures list shows each one's reportPath
   traffic:        the emulated capture records traffic generated for the emulated VMs only, nothing else on this machine
 
 Fire a sample alert (VM vm-web-1 in the sample inventory):
