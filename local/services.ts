@@ -1,8 +1,9 @@
 // The local stack's three services, each its own process so that one can be killed and restarted alone (as a
 // Functions host is in Azure while Storage and ARM carry on): Azurite, the ARM emulator, and the Functions host.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { join } from "node:path";
 
 export interface Service {
@@ -27,9 +28,25 @@ export interface ServiceSpec {
   timeoutMs?: number;
 }
 
+/** Every service child still running, so that a signal can stop them all, even those still starting. */
+const running = new Set<ChildProcess>();
+let shuttingDown = false;
+
+/**
+ * Stops every service this process started (SIGTERM, then SIGKILL with their descendants after the grace period)
+ * and refuses to start more: for a signal that arrives while a stack is still starting.
+ */
+export async function stopAllServices(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  shuttingDown = true;
+  await Promise.all([...running].map((child) => terminate(child, signal)));
+}
+
 /** Starts `node <args>` on the same Node binary as this process (Node 22 from node_modules). */
 export function startService(spec: ServiceSpec): Promise<Service> {
+  if (shuttingDown) return Promise.reject(new Error(`${spec.name} not started: shutting down`));
   const child = spawn(process.execPath, spec.args, { env: spec.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   // Output is kept as a list of chunks (the last ~4 MB): appending to one long string copies it on every chunk, and a
   // parent slow to read a chatty child's pipe blocks the child's own writes.
   const chunks: string[] = [];
@@ -82,15 +99,75 @@ export function startService(spec: ServiceSpec): Promise<Service> {
   });
 }
 
+/** How long a service may take to shut down before it is killed: `npm start` promises to be gone within 5 s. */
+const STOP_GRACE_MS = 3_500;
+
 function terminate(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const force = setTimeout(() => killTree(child), signal === "SIGKILL" ? 0 : STOP_GRACE_MS);
     child.once("exit", () => {
       clearTimeout(force);
       resolve();
     });
-    child.kill(signal);
+    if (signal === "SIGKILL") killTree(child);
+    else child.kill(signal);
+  });
+}
+
+/**
+ * SIGKILL for a service and what it started: a killed ARM emulator cannot stop its tcpdumps, which run under
+ * `timeout` in their own process group. Descendants are found through /proc (Linux); elsewhere only the service dies.
+ */
+function killTree(child: ChildProcess): void {
+  if (child.pid !== undefined) {
+    for (const pid of descendantsOf(child.pid)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+  child.kill("SIGKILL");
+}
+
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  for (const name of entries) {
+    try {
+      // `pid (comm) state ppid ...`; comm may hold spaces and parentheses, so read after the last ')'.
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(name)]);
+    } catch {
+      // exited while listing
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const pid of children.get(queue.shift()!) ?? []) {
+      found.push(pid);
+      queue.push(pid);
+    }
+  }
+  return found;
+}
+
+/** Whether something already listens on 127.0.0.1:`port` (where every local service listens). */
+export function portInUse(port: number): Promise<boolean> {
+  if (port === 0) return Promise.resolve(false);
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => (error.code === "EADDRINUSE" ? resolve(true) : reject(error)));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(false)));
   });
 }
 
@@ -111,6 +188,28 @@ export function startAzurite(dataDir: string, port = 0, onLine?: (line: string) 
     name: "azurite",
     args: [main, "--blobHost", "127.0.0.1", "--blobPort", String(port), "--location", location, "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
     readyPatterns: [/successfully listens on (http:\/\/127\.0\.0\.1:\d+)/],
+    ...(onLine ? { onLine } : {}),
+  });
+}
+
+/** Azurite's default ports (blob, queue, table): what `UseDevelopmentStorage=true` means. */
+export const AZURITE_DEFAULT_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
+
+export type AzuritePorts = { blob: number; queue: number; table: number };
+
+/**
+ * Azurite with Blob, Queue and Table (what the Durable extension under `func start` needs for
+ * `AzureWebJobsStorage`), data under `{dataDir}/azurite`. Ready values: the three base URLs, in that order.
+ */
+export function startAzuriteForFunctions(dataDir: string, ports: AzuritePorts, onLine?: (line: string) => void): Promise<Service> {
+  const location = join(dataDir, "azurite");
+  mkdirSync(location, { recursive: true });
+  const main = createRequire(import.meta.url).resolve("azurite/dist/src/azurite.js");
+  const hosts = (["blob", "queue", "table"] as const).flatMap((kind) => [`--${kind}Host`, "127.0.0.1", `--${kind}Port`, String(ports[kind])]);
+  return startService({
+    name: "azurite",
+    args: [main, ...hosts, "--location", location, "--skipApiVersionCheck", "--disableTelemetry", "--silent"],
+    readyPatterns: (["Blob", "Queue", "Table"] as const).map((kind) => new RegExp(`Azurite ${kind} service is successfully listening at (http://127\\.0\\.0\\.1:\\d+)`)),
     ...(onLine ? { onLine } : {}),
   });
 }

@@ -45,6 +45,32 @@ export const SAMPLE_INVENTORY = resolve(import.meta.dirname, "../../local/sample
 export const SAMPLE_STORAGE_ID =
   "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app/providers/Microsoft.Storage/storageAccounts/alertcapcaptures";
 
+/** The sample alerts capture for 60 s and poll every 10 s unless configured otherwise (`npm start`, `func start`). */
+export const SAMPLE_CAPTURE_SETTINGS = { ALERTCAP_CAPTURE_SECONDS: "60", ALERTCAP_POLL_SECONDS: "10" } as const;
+
+export interface EmulatorEndpoints {
+  armUrl: string;
+  armCaCertPath: string;
+  blobConnectionString: string;
+}
+
+/**
+ * The app settings that point the app at the local emulators: what the local host runs the app with, and what
+ * `local.settings.json.example` gives `func start` (test/localSettingsExample.test.ts keeps the two the same).
+ */
+export function localAppSettings(endpoints: EmulatorEndpoints, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ALERTCAP_TASK_HUB: "alertcaplocal",
+    ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID,
+    // The local stack captures anywhere in its emulated inventory unless told otherwise (Azure fails closed).
+    ...(process.env.ALERTCAP_ALLOWED_SCOPES ? {} : { ALERTCAP_ALLOW_ANY_SCOPE: "true" }),
+    ...overrides,
+    ALERTCAP_ARM_ENDPOINT: endpoints.armUrl,
+    ALERTCAP_ARM_CA_CERT: endpoints.armCaCertPath,
+    ALERTCAP_CAPTURE_BLOB_CONNECTION: endpoints.blobConnectionString,
+  };
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -68,14 +94,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const [armUrl, armCaCertPath] = emulator.ready as [string, string];
 
     const hostEnv: NodeJS.ProcessEnv = {
-      ALERTCAP_TASK_HUB: "alertcaplocal",
-      ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID,
-      // The local stack captures anywhere in its emulated inventory unless told otherwise (Azure fails closed).
-      ...(process.env.ALERTCAP_ALLOWED_SCOPES ? {} : { ALERTCAP_ALLOW_ANY_SCOPE: "true" }),
-      ...options.appSettings,
-      ALERTCAP_ARM_ENDPOINT: armUrl,
-      ALERTCAP_ARM_CA_CERT: armCaCertPath,
-      ALERTCAP_CAPTURE_BLOB_CONNECTION: blobConnectionString,
+      ...localAppSettings({ armUrl, armCaCertPath, blobConnectionString }, options.appSettings),
       ...(options.functionKey ? { ALERTCAP_FUNCTION_KEY: options.functionKey } : {}),
     };
     const launchHost = (): Promise<Service> =>

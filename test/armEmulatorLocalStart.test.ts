@@ -2,13 +2,13 @@
 // scripts can be pointed at a port known in advance.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
 import { rawArmRequest } from "../local/arm-emulator/testing/rawArmRequest.js";
 import { startService, type Service } from "../local/services.js";
+import { freePort } from "./support/freePort.js";
 
 const START = fileURLToPath(new URL("../local/start.js", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "alertcap-start-"));
@@ -18,17 +18,6 @@ afterAll(async () => {
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 it("serves the ARM emulator on ALERTCAP_ARM_PORT", async () => {
   const armPort = await freePort();
