@@ -2,7 +2,10 @@
 // Azurite exactly as in Azure against the capture account: the report link is a read-only SAS for that one blob, and
 // the report it opens carries the capture's status. GET /api/captures/{id} shows such a link too. No SAS is kept in
 // durable state (it is readable through the management API).
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reportLinkFor } from "../azure/reportLinks.js";
 import { SAMPLE_STORAGE_ID } from "../local/stack.js";
@@ -121,6 +124,32 @@ describe("report links on the local stack", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/html/);
     expect(await response.text()).toContain('id="capture-status"');
+  });
+
+  // What a person does: open the status's reportUrl in a browser. Real headless Chromium (Debian's, as CI installs it);
+  // the screenshot is a CI artifact.
+  it.runIf(existsSync("/usr/bin/chromium"))("the status's report URL opens in headless Chromium, findings and capture status shown", async () => {
+    const view = (await (await fetch(`${stack.url}/api/captures/${id}?code=${stack.functionKey}`)).json()) as { reportUrl: string };
+    const profile = mkdtempSync(join(tmpdir(), "chromium-profile-"));
+    const context = await chromium.launchPersistentContext(join(profile, "user-data"), {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      viewport: { width: 1100, height: 900 },
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"],
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const response = await page.goto(view.reportUrl);
+      expect(response?.status()).toBe(200);
+      await expect(page.locator("#capture-status").count()).resolves.toBe(1);
+      expect(await page.locator("body").innerText()).toMatch(/packets/i);
+      mkdirSync(join(process.cwd(), "test-results"), { recursive: true });
+      const png = await page.screenshot({ path: join(process.cwd(), "test-results", "report-from-status.png"), fullPage: true });
+      expect(png.length).toBeGreaterThan(10_000);
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
   });
 
   it("no SAS in durable state: history, inputs, outputs and custom status as the management API shows them", async () => {
