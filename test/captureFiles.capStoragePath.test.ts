@@ -1,4 +1,4 @@
-// review2 proof (fails on purpose): a scale-set capture whose storagePath ends in `.cap`, as Network Watcher reports
+// Regression (review2): a scale-set capture whose storagePath ends in `.cap`, as Network Watcher reports
 // it for an AzureVMSS target in the Az.Network reference (New-AzNetworkWatcherPacketCaptureV2.md, example 2 output):
 //   "StoragePath": "https://contosostorage123.blob.core.windows.net/network-watcher-logs/subscriptions/…/resourcegroups/
 //    contosoResourceGroup/providers/microsoft.compute/virtualmachinescalesets/SampleVMSS/2022/07/21/packetcapture_09_20_07_166.cap"
@@ -45,7 +45,7 @@ describe("a scale-set capture whose storagePath ends in .cap (the shape Azure re
     await container.getBlockBlobClient(`${FOLDER}/vmss-api_0_packetcapture_09_20_07_166.cap`).uploadData(HTTP);
     await container.getBlockBlobClient(`${FOLDER}/vmss-api_1_packetcapture_09_20_07_166.cap`).uploadData(HTTP);
     const storagePath = `${ACCOUNT_URL}/network-watcher-logs/${FOLDER}.cap`;
-    // Fails: null (alertcap HEADs `${FOLDER}.cap` only, and waits for a file that never appears).
+    // Failed before the fix: null (alertcap HEADed `${FOLDER}.cap` only).
     expect(await captureFileProperties(storagePath)).toEqual({ sizeBytes: 2 * HTTP.length, files: 2 });
   });
 });
