@@ -233,6 +233,15 @@ async function statusesOf(arm: ArmClients, watcher: WatcherRef, names: string[])
   return statuses;
 }
 
+/**
+ * Whether two scope lists name the same instances. Network Watcher echoes `include: ["0"]` back as full instance IDs
+ * (`…/virtualMachineScaleSets/{set}/virtualMachines/0`), so entries compare by their last path segment, in any case.
+ */
+function sameInstances(echoed: string[] | undefined, ours: string[] | undefined): boolean {
+  const key = (ids: string[] | undefined) => (ids ?? []).map((id) => (id.split("/").filter(Boolean).at(-1) ?? id).toLowerCase()).sort().join(",");
+  return key(echoed) === key(ours);
+}
+
 const isConfiguredAccount = (storageId: string | undefined, settings: Pick<CaptureSettings, "storageAccounts">): boolean =>
   settings.storageAccounts.some((a) => sameId(storageId, a.id));
 
@@ -271,7 +280,7 @@ export async function validateCaptureTarget(target: CaptureTargetRef, settings: 
       c.name &&
       isCaptureNameFor(c.name, target) &&
       sameId(c.target, ourTarget.target) &&
-      (c.scope?.include ?? []).join(",") === (ourTarget.scope?.include ?? []).join(",") &&
+      sameInstances(c.scope?.include, ourTarget.scope?.include) &&
       isConfiguredAccount(c.storageLocation?.storageId, settings),
   );
   const ourStatuses = await statusesOf(arm, watcher, ours.map((c) => c.name!));

@@ -1,4 +1,4 @@
-// review2 proof (fails on purpose): the emulator is kinder than Network Watcher for AzureVMSS captures. The Az.Network
+// Regression (review2): the emulator was kinder than Network Watcher for AzureVMSS captures. The Az.Network
 // reference (Azure/azure-powershell src/Network/Network/help/New-AzNetworkWatcherPacketCaptureV2.md, example 2, the
 // service's answer printed by the cmdlet) shows, for a scale-set capture created with instance scope:
 //   StoragePath: https://contosostorage123.blob.core.windows.net/network-watcher-logs/subscriptions/…/resourcegroups/
@@ -7,8 +7,8 @@
 //   Scope: { "Include": [ "/subscriptions/…/virtualMachineScaleSets/SampleVMSS/virtualMachines/0",
 //                         "/subscriptions/…/virtualMachineScaleSets/SampleVMSS/virtualMachines/1" ], "Exclude": [] }
 //                                                           ← instance IDs echoed back as full resource IDs
-// The emulator echoes `include: ["0"]` and a folder path without `.cap`, so alertcap's tests never meet either shape:
-// - azure/captureFiles.ts listCaptureFiles treats a `.cap` path as one blob (see review2.vmssStoragePath.test.ts);
+// The emulator echoed `include: ["0"]` and a folder path without `.cap`, so alertcap's tests never met either shape:
+// - azure/captureFiles.ts listCaptureFiles treats a `.cap` path as one blob (see captureFiles.capStoragePath.test.ts);
 // - azure/packetCaptures.ts validateCaptureTarget joins a running capture only when
 //   `(c.scope?.include ?? []).join(",") === ["0"].join(",")`, which a full-ID echo never equals, so a still-running
 //   capture of the instance is not re-joined and a second one is started beside it.

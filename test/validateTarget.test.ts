@@ -1,0 +1,80 @@
+// validateCaptureTarget (azure/packetCaptures.ts) against the ARM emulator, through the product's own SDK clients:
+// - a running instance capture is re-joined although Network Watcher echoes its scope as full instance IDs;
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { NetworkManagementClient } from "@azure/arm-network";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateCaptureTarget } from "../azure/packetCaptures.js";
+import { parseCaptureTarget } from "../domain/alerts/armId.js";
+import { captureName, type CaptureTargetRef } from "../domain/capture/plan.js";
+import { type CaptureSettings, parseCaptureSettings } from "../domain/capture/settings.js";
+import { startArmEmulator, type ArmEmulator } from "../local/arm-emulator/armEmulator.js";
+import type { InventoryDocument } from "../local/arm-emulator/inventory.js";
+import { networkClient } from "../local/arm-emulator/testing/sdkClients.js";
+import { SAMPLE_STORAGE_ID } from "../local/stack.js";
+
+const SUB = "00000000-0000-0000-0000-000000000001";
+const RG = "NetworkWatcherRG";
+const NW = "NetworkWatcher_westus2";
+const compute = (type: string, name: string) => `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/${type}/${name}`;
+const VMSS = compute("virtualMachineScaleSets", "vmss-api");
+
+const sample = JSON.parse(readFileSync(fileURLToPath(new URL("../../test/fixtures/inventory/sample.json", import.meta.url)), "utf8")) as InventoryDocument;
+const inventory = sample;
+
+let emulator: ArmEmulator;
+let network: NetworkManagementClient;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  emulator = await startArmEmulator({ inventory, speedFactor: 50, packetSource: "synthetic", log: () => {} });
+  network = networkClient(emulator, SUB);
+  Object.assign(process.env, { ALERTCAP_ARM_ENDPOINT: emulator.url, ALERTCAP_ARM_CA_CERT: emulator.caCertPath });
+});
+
+afterAll(async () => {
+  process.env = saved;
+  await emulator?.close();
+});
+
+function targetOf(id: string): CaptureTargetRef {
+  const parsed = parseCaptureTarget(id);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.target;
+}
+
+function settingsWith(env: Record<string, string> = {}): CaptureSettings {
+  const parsed = parseCaptureSettings({ ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID, ALERTCAP_CAPTURE_SECONDS: "60", ...env });
+  if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+  return parsed.settings;
+}
+
+/** Creates a capture as alertcap would have (its name for `target` at `startedAt`), with the given scope. */
+async function createCapture(name: string, target: string, include?: string[]): Promise<void> {
+  await network.packetCaptures.create(
+    RG,
+    NW,
+    name,
+    {
+      target,
+      targetType: target.includes("virtualMachineScaleSets") ? "AzureVMSS" : "AzureVM",
+      ...(include && { scope: { include } }),
+      timeLimitInSeconds: 60,
+      storageLocation: { storageId: SAMPLE_STORAGE_ID },
+    },
+    { updateIntervalInMs: 20 },
+  );
+}
+
+describe("validating a capture target", () => {
+  it("re-joins a running capture of a scale-set instance whose scope Network Watcher echoes as a full instance ID", async () => {
+    const instance = targetOf(`${VMSS}/virtualMachines/0`);
+    const name = captureName(instance, new Date());
+    await createCapture(name, VMSS, ["0"]);
+    const echoed = await network.packetCaptures.get(RG, NW, name);
+    expect(echoed.scope?.include).toEqual([`${VMSS}/virtualMachines/0`]);
+
+    const validation = await validateCaptureTarget(instance, settingsWith());
+    expect(validation).toMatchObject({ ok: true, runningCaptureName: name });
+  });
+});
