@@ -57,7 +57,10 @@ interface TargetFacts {
   powerState: string | null;
   osType: "Linux" | "Windows";
   agentInstalled: boolean;
-  /** Scale sets only: Manual means a model change never reaches the instances by itself. */
+  /**
+   * Scale sets only: Manual means a model change never reaches the instances by itself, Automatic that it may reach
+   * them all at once; only Rolling upgrades them in batches.
+   */
   upgradeMode: string | null;
 }
 
@@ -127,8 +130,9 @@ function powerState(statuses: Array<{ code?: string }> | undefined): string | nu
 
 /**
  * Sends the agent extension's PUT and returns: the orchestrator reads `networkWatcherAgentState` on durable timers
- * until it is provisioned. A scale set with a Manual upgrade policy is refused: the extension would reach the model
- * but none of the instances that Network Watcher captures on.
+ * until it is provisioned. On a scale set only a Rolling upgrade policy is accepted: with Manual the extension would
+ * reach the model but none of the instances Network Watcher captures on, and with Automatic the model change may
+ * upgrade (reboot) every instance at once (Microsoft's upgrade-policy docs), taking the service down to capture it.
  */
 export async function installNetworkWatcherAgent(target: CaptureTargetRef): Promise<InstallAgentOutput> {
   const arm = armClients(target.subscriptionId);
@@ -139,10 +143,17 @@ export async function installNetworkWatcherAgent(target: CaptureTargetRef): Prom
       await arm.compute.virtualMachineExtensions.createOrUpdate(target.resourceGroup, target.name, AGENT_EXTENSION_NAME, { location: facts.location, ...extension }).submitted();
       return { ok: true };
     }
-    if ((facts.upgradeMode ?? "Manual").toLowerCase() === "manual") {
+    const upgradeMode = facts.upgradeMode ?? "Manual";
+    if (upgradeMode.toLowerCase() === "manual") {
       return {
         ok: false,
         reason: `The scale set ${scaleSetNameOf(target)} has a Manual upgrade policy: an agent added to its model would not reach its instances until someone upgrades them. Install the Network Watcher agent and upgrade the instances (az vmss update-instances), then alert again.`,
+      };
+    }
+    if (upgradeMode.toLowerCase() !== "rolling") {
+      return {
+        ok: false,
+        reason: `The scale set ${scaleSetNameOf(target)} has an ${upgradeMode} upgrade policy: adding the agent to its model may upgrade all its instances at once and take the service down, so alertcap installs it only under a Rolling policy. Install the Network Watcher agent yourself (in a maintenance window, or switch to a Rolling policy), then alert again.`,
       };
     }
     await arm.compute.virtualMachineScaleSetExtensions

@@ -57,6 +57,8 @@ const virtualMachineScaleSetSchema = z.object({
   id: z.string().min(1),
   location: regionSchema,
   instances: z.array(scaleSetInstanceSchema).default([]),
+  // Addition: the scale set's upgrade policy (whether, and how, a model change reaches its instances by itself).
+  upgradePolicy: z.enum(["Manual", "Automatic", "Rolling"]).default("Manual"),
   networkWatcherExtension: agentExtensionSchema.default(false),
   osType: osTypeSchema.default("Linux"),
   vmSize: z.string().min(1).default("Standard_D2s_v5"),

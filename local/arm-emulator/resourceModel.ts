@@ -57,6 +57,7 @@ export interface ScaleSetInstanceState {
 
 export interface ScaleSetState extends ComputeResourceState {
   instances: Map<string, ScaleSetInstanceState>;
+  upgradePolicy: "Manual" | "Automatic" | "Rolling";
 }
 
 export interface NetworkWatcherState {
@@ -128,6 +129,7 @@ export class ResourceModel {
         vmSize: vmss.vmSize,
         tags: vmss.tags ?? {},
         instances,
+        upgradePolicy: vmss.upgradePolicy,
         extensions: agentExtensions(vmss.networkWatcherExtension, vmss.osType),
         uniqueId: stableUuid(vmss.id),
       };

@@ -182,7 +182,7 @@ export function scaleSetResource(vmss: ScaleSetState): Record<string, unknown> {
     properties: {
       singlePlacementGroup: false,
       orchestrationMode: "Uniform",
-      upgradePolicy: { mode: "Manual" },
+      upgradePolicy: { mode: vmss.upgradePolicy },
       virtualMachineProfile: {
         osProfile: {
           computerNamePrefix: vmss.name.slice(0, 9),
