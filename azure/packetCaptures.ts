@@ -62,6 +62,8 @@ interface TargetFacts {
    * them all at once; only Rolling upgrades them in batches.
    */
   upgradeMode: string | null;
+  /** Scale sets only: why alertcap cannot capture on it (a Flexible scale set), else null. */
+  refusal: string | null;
 }
 
 const isAgent = (e: { publisher?: string; typePropertiesType?: string; type?: string }): boolean =>
@@ -76,6 +78,7 @@ async function vmFacts(arm: ArmClients, target: CaptureTargetRef): Promise<Targe
     osType: vm.storageProfile?.osDisk?.osType === "Windows" ? "Windows" : "Linux",
     agentInstalled: (extensions.value ?? []).some((e) => isAgent(e) && e.provisioningState !== "Failed"),
     upgradeMode: null,
+    refusal: null,
   };
 }
 
@@ -104,6 +107,17 @@ function instancesAgentState(instances: Awaited<ReturnType<typeof scaleSetInstan
 
 async function scaleSetFacts(arm: ArmClients, target: CaptureTargetRef): Promise<TargetFacts> {
   const scaleSet = await arm.compute.virtualMachineScaleSets.get(target.resourceGroup, scaleSetNameOf(target));
+  if (sameId(scaleSet.orchestrationMode, "Flexible")) {
+    // virtualMachineScaleSetVMs (list/get) serve Uniform scale sets only: a Flexible one's instances are VMs.
+    return {
+      location: scaleSet.location,
+      powerState: null,
+      osType: "Linux",
+      agentInstalled: false,
+      upgradeMode: scaleSet.upgradePolicy?.mode ?? null,
+      refusal: `The scale set ${scaleSetNameOf(target)} uses Flexible orchestration: its instances are VMs: alert on them as VMs (alertcap captures Uniform scale sets only).`,
+    };
+  }
   const instances = await scaleSetInstances(arm, target);
   const state = target.kind === "virtualMachineScaleSetInstance" ? powerState(instances[0]?.instanceView?.statuses) : instances.some((i) => powerState(i.instanceView?.statuses) === "running") ? "running" : "stopped";
   return {
@@ -112,6 +126,7 @@ async function scaleSetFacts(arm: ArmClients, target: CaptureTargetRef): Promise
     osType: scaleSet.virtualMachineProfile?.storageProfile?.osDisk?.osType === "Windows" ? "Windows" : "Linux",
     agentInstalled: instancesAgentState(instances).state === "installed",
     upgradeMode: scaleSet.upgradePolicy?.mode ?? null,
+    refusal: null,
   };
 }
 
@@ -143,6 +158,7 @@ export async function installNetworkWatcherAgent(target: CaptureTargetRef): Prom
       await arm.compute.virtualMachineExtensions.createOrUpdate(target.resourceGroup, target.name, AGENT_EXTENSION_NAME, { location: facts.location, ...extension }).submitted();
       return { ok: true };
     }
+    if (facts.refusal) return { ok: false, reason: facts.refusal };
     const upgradeMode = facts.upgradeMode ?? "Manual";
     if (upgradeMode.toLowerCase() === "manual") {
       return {
@@ -266,6 +282,7 @@ export async function validateCaptureTarget(target: CaptureTargetRef, settings: 
     if (isPermanent(error)) return { ok: false, reason: `ARM refused to describe ${target.id}: ${describe(error)}` };
     throw error;
   }
+  if (facts.refusal) return { ok: false, reason: facts.refusal };
   if (facts.powerState !== "running") {
     return { ok: false, reason: `The target ${target.name} is ${facts.powerState ?? "in an unknown power state"}, not running: there is no traffic to capture.` };
   }

@@ -1,5 +1,6 @@
 // validateCaptureTarget (azure/packetCaptures.ts) against the ARM emulator, through the product's own SDK clients:
 // - a running instance capture is re-joined although Network Watcher echoes its scope as full instance IDs;
+// - a Flexible scale set is refused (virtualMachineScaleSetVMs serves Uniform ones only);
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NetworkManagementClient } from "@azure/arm-network";
@@ -18,9 +19,16 @@ const RG = "NetworkWatcherRG";
 const NW = "NetworkWatcher_westus2";
 const compute = (type: string, name: string) => `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/${type}/${name}`;
 const VMSS = compute("virtualMachineScaleSets", "vmss-api");
+const FLEXIBLE = compute("virtualMachineScaleSets", "vmss-flex");
 
 const sample = JSON.parse(readFileSync(fileURLToPath(new URL("../../test/fixtures/inventory/sample.json", import.meta.url)), "utf8")) as InventoryDocument;
-const inventory = sample;
+const inventory = {
+  ...sample,
+  virtualMachineScaleSets: [
+    ...(sample.virtualMachineScaleSets ?? []),
+    { id: FLEXIBLE, location: "westus2", instances: ["0"], networkWatcherExtension: true, orchestrationMode: "Flexible" },
+  ],
+} as InventoryDocument;
 
 let emulator: ArmEmulator;
 let network: NetworkManagementClient;
@@ -76,5 +84,13 @@ describe("validating a capture target", () => {
 
     const validation = await validateCaptureTarget(instance, settingsWith());
     expect(validation).toMatchObject({ ok: true, runningCaptureName: name });
+  });
+
+  it("refuses a Flexible scale set: its instances are VMs", async () => {
+    const validation = await validateCaptureTarget(targetOf(FLEXIBLE), settingsWith());
+    expect(validation).toEqual({
+      ok: false,
+      reason: "The scale set vmss-flex uses Flexible orchestration: its instances are VMs: alert on them as VMs (alertcap captures Uniform scale sets only).",
+    });
   });
 });

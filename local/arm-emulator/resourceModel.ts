@@ -58,6 +58,7 @@ export interface ScaleSetInstanceState {
 export interface ScaleSetState extends ComputeResourceState {
   instances: Map<string, ScaleSetInstanceState>;
   upgradePolicy: "Manual" | "Automatic" | "Rolling";
+  orchestrationMode: "Uniform" | "Flexible";
 }
 
 export interface NetworkWatcherState {
@@ -130,6 +131,7 @@ export class ResourceModel {
         tags: vmss.tags ?? {},
         instances,
         upgradePolicy: vmss.upgradePolicy,
+        orchestrationMode: vmss.orchestrationMode,
         extensions: agentExtensions(vmss.networkWatcherExtension, vmss.osType),
         uniqueId: stableUuid(vmss.id),
       };

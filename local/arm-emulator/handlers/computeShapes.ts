@@ -181,7 +181,7 @@ export function scaleSetResource(vmss: ScaleSetState): Record<string, unknown> {
     sku: { name: vmss.vmSize, tier: "Standard", capacity: vmss.instances.size },
     properties: {
       singlePlacementGroup: false,
-      orchestrationMode: "Uniform",
+      orchestrationMode: vmss.orchestrationMode,
       upgradePolicy: { mode: vmss.upgradePolicy },
       virtualMachineProfile: {
         osProfile: {
