@@ -6,7 +6,7 @@
 // outcome on durable timers. Callers pass trusted inputs (activities re-derive them from the target ID and the app
 // settings).
 import type { PacketCapture, PacketCaptureResult } from "@azure/arm-network";
-import { captureTarget, type CaptureTargetRef, isCaptureNameFor, type PacketCaptureBody } from "../domain/capture/plan.js";
+import { captureNameStartTime, captureTarget, type CaptureTargetRef, isCaptureNameFor, type PacketCaptureBody } from "../domain/capture/plan.js";
 import type { CaptureSettings } from "../domain/capture/settings.js";
 import type {
   AgentState,
@@ -269,6 +269,21 @@ function sameInstances(echoed: string[] | undefined, ours: string[] | undefined)
   return key(echoed) === key(ours);
 }
 
+/** At most this many captures are asked for their status when counting the region's running sessions. */
+const REGION_STATUS_QUERIES = 50;
+
+/**
+ * False for a capture alertcap named whose start time (in its name) lies further back than its time limit (the
+ * larger of the listed one and ours) plus the stop grace and clock skew: it has ended, and asking would be a wasted
+ * queryStatus. Captures named by others may be running: true.
+ */
+function mayStillRun(capture: { name?: string; timeLimitInSeconds?: number }, settings: Pick<CaptureSettings, "timeLimitSeconds" | "stopGraceSeconds">, now: number): boolean {
+  const started = capture.name ? captureNameStartTime(capture.name) : null;
+  if (!started) return true;
+  const limitSeconds = Math.max(capture.timeLimitInSeconds ?? 0, settings.timeLimitSeconds) + settings.stopGraceSeconds;
+  return now <= started.getTime() + limitSeconds * 1000 + CLOCK_SKEW_MS;
+}
+
 const isConfiguredAccount = (storageId: string | undefined, settings: Pick<CaptureSettings, "storageAccounts">): boolean =>
   settings.storageAccounts.some((a) => sameId(storageId, a.id));
 
@@ -297,16 +312,21 @@ export async function validateCaptureTarget(target: CaptureTargetRef, settings: 
     return { ok: false, reason: `There is no Network Watcher in region ${facts.location} for subscription ${target.subscriptionId}; enable Network Watcher for the region.` };
   }
 
-  // Captures listed are an upper bound on those running: only when the list reaches the limit is each one asked.
+  // Captures listed are an upper bound on those running: only when the list reaches the limit are they asked. Stopped
+  // captures stay listed until deleted (ALERTCAP_DELETE_CAPTURE=false keeps every past one), and the list body carries
+  // no session status (only provisioningState), so each queryStatus asked must be worth it.
   const listed = [];
   for await (const capture of arm.network.packetCaptures.list(watcher.resourceGroup, watcher.name)) listed.push(capture);
+  const now = Date.now();
   const ourTarget = captureTarget(target);
   // Joined only if alertcap would have made it: its name for this target, the same scope, and one of the capture
-  // accounts configured (anyone allowed to create captures could otherwise point alertcap at a storagePath of theirs).
+  // accounts configured (anyone allowed to create captures could otherwise point alertcap at a storagePath of theirs);
+  // and only if its name's start time is recent enough for it to be running still.
   const ours = listed.filter(
     (c) =>
       c.name &&
       isCaptureNameFor(c.name, target) &&
+      mayStillRun(c, settings, now) &&
       sameId(c.target, ourTarget.target) &&
       sameInstances(c.scope?.include, ourTarget.scope?.include) &&
       isConfiguredAccount(c.storageLocation?.storageId, settings),
@@ -314,7 +334,11 @@ export async function validateCaptureTarget(target: CaptureTargetRef, settings: 
   const ourStatuses = await statusesOf(arm, watcher, ours.map((c) => c.name!));
   const runningCaptureName = ours.map((c) => c.name!).find((name) => isActive(ourStatuses.get(name)!)) ?? null;
   if (listed.length >= settings.maxCapturesPerRegion && !runningCaptureName) {
-    const statuses = await statusesOf(arm, watcher, listed.flatMap((c) => (c.name ? [c.name] : [])));
+    // alertcap's own past captures are known to have ended from their names; of the others at most
+    // REGION_STATUS_QUERIES are asked. Past that the count is a lower bound, and Network Watcher's own refusal of the
+    // create (its limit is per region) is what the user is told.
+    const candidates = listed.flatMap((c) => (c.name && mayStillRun(c, settings, now) ? [c.name] : []));
+    const statuses = await statusesOf(arm, watcher, candidates.slice(0, REGION_STATUS_QUERIES));
     const running = [...statuses.values()].filter(isActive).length;
     if (running >= settings.maxCapturesPerRegion) {
       return {

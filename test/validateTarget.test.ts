@@ -1,6 +1,7 @@
 // validateCaptureTarget (azure/packetCaptures.ts) against the ARM emulator, through the product's own SDK clients:
 // - a running instance capture is re-joined although Network Watcher echoes its scope as full instance IDs;
 // - a Flexible scale set is refused (virtualMachineScaleSetVMs serves Uniform ones only);
+// - past alertcap captures that stay listed (ALERTCAP_DELETE_CAPTURE=false) are not asked for their status.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { NetworkManagementClient } from "@azure/arm-network";
@@ -20,6 +21,7 @@ const NW = "NetworkWatcher_westus2";
 const compute = (type: string, name: string) => `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/${type}/${name}`;
 const VMSS = compute("virtualMachineScaleSets", "vmss-api");
 const FLEXIBLE = compute("virtualMachineScaleSets", "vmss-flex");
+const VM = compute("virtualMachines", "vm-web-1");
 
 const sample = JSON.parse(readFileSync(fileURLToPath(new URL("../../test/fixtures/inventory/sample.json", import.meta.url)), "utf8")) as InventoryDocument;
 const inventory = {
@@ -74,6 +76,8 @@ async function createCapture(name: string, target: string, include?: string[]): 
   );
 }
 
+const queryStatusCount = () => emulator.requests().filter((r) => r.method === "POST" && /\/queryStatus$/i.test(r.path)).length;
+
 describe("validating a capture target", () => {
   it("re-joins a running capture of a scale-set instance whose scope Network Watcher echoes as a full instance ID", async () => {
     const instance = targetOf(`${VMSS}/virtualMachines/0`);
@@ -92,5 +96,26 @@ describe("validating a capture target", () => {
       ok: false,
       reason: "The scale set vmss-flex uses Flexible orchestration: its instances are VMs: alert on them as VMs (alertcap captures Uniform scale sets only).",
     });
+  });
+
+  it("asks no status of past alertcap captures left listed, even at the region limit", async () => {
+    const vm = targetOf(VM);
+    const hour = 3600_000;
+    for (const hoursAgo of [2, 3, 4]) {
+      const name = captureName(vm, new Date(Date.now() - hoursAgo * hour));
+      await createCapture(name, VM);
+      // Stopped, as hours-old captures are; listed still (ALERTCAP_DELETE_CAPTURE=false deletes nothing).
+      await network.packetCaptures.beginStopAndWait(RG, NW, name, { updateIntervalInMs: 20 });
+    }
+    let listed = 0;
+    for await (const _ of network.packetCaptures.list(RG, NW)) listed++;
+
+    const before = queryStatusCount();
+    // Deleting nothing (ALERTCAP_DELETE_CAPTURE=false) and the region's list at the limit.
+    const validation = await validateCaptureTarget(vm, settingsWith({ ALERTCAP_DELETE_CAPTURE: "false", ALERTCAP_MAX_CAPTURES_PER_REGION: String(listed) }));
+    expect(validation).toMatchObject({ ok: true, runningCaptureName: null });
+    // Asked: the sample inventory's two foreign captures (named by others: they may be running) and the instance
+    // capture of the first test (named now). Not the three past ones, for this target or for the region count.
+    expect(queryStatusCount() - before).toBe(3);
   });
 });
