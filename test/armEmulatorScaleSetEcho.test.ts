@@ -8,7 +8,7 @@
 //                         "/subscriptions/…/virtualMachineScaleSets/SampleVMSS/virtualMachines/1" ], "Exclude": [] }
 //                                                           ← instance IDs echoed back as full resource IDs
 // The emulator echoed `include: ["0"]` and a folder path without `.cap`, so alertcap's tests never met either shape:
-// - azure/captureFiles.ts listCaptureFiles treats a `.cap` path as one blob (see captureFiles.capStoragePath.test.ts);
+// - azure/captureFiles.ts listCaptureFiles treats a `.cap` path as one blob (see captureFiles.scaleSet.test.ts);
 // - azure/packetCaptures.ts validateCaptureTarget joins a running capture only when
 //   `(c.scope?.include ?? []).join(",") === ["0"].join(",")`, which a full-ID echo never equals, so a still-running
 //   capture of the instance is not re-joined and a second one is started beside it.
