@@ -146,18 +146,49 @@ async function folderFiles(container: ContainerClient, folder: string): Promise<
 }
 
 /**
+ * The `.cap` files a scale-set capture reported as `{stem}.cap` left per instance: Network Watcher reports an AzureVMSS
+ * capture's storagePath ending in `.cap` (Az.Network New-AzNetworkWatcherPacketCaptureV2, example 2) although it
+ * writes one file per instance, under the stem as a folder (`{stem}/…`) or beside it (`{stem}_…`).
+ */
+async function instanceFilesOfCapPath(container: ContainerClient, path: string): Promise<CaptureFile[]> {
+  const stem = path.replace(/\.cap$/i, "");
+  const inFolder = await folderFiles(container, stem);
+  if (inFolder.length > 0) return inFolder;
+  const parent = stem.slice(0, stem.lastIndexOf("/") + 1);
+  const stemName = stem.slice(parent.length);
+  const files: CaptureFile[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix: `${stem}_` })) {
+    if (!/\.cap$/i.test(blob.name) || blob.name.includes("/", stem.length)) continue;
+    // `{stem}_{id}.cap`: what follows the stem names the instance.
+    files.push({ blobName: blob.name, instance: instanceOf(blob.name.slice(parent.length + stemName.length + 1), ""), sizeBytes: blob.properties.contentLength ?? 0 });
+  }
+  return files.sort((a, b) => a.blobName.localeCompare(b.blobName, "en", { numeric: true }));
+}
+
+/** Whether blobName is one of the files a capture at `path` may have written (see listCaptureFiles). */
+function isCaptureFileOf(blobName: string, path: string): boolean {
+  if (blobName === path || blobName.startsWith(`${path}/`)) return true;
+  if (!/\.cap$/i.test(path)) return false;
+  const stem = path.replace(/\.cap$/i, "");
+  return blobName.startsWith(`${stem}/`) || (blobName.startsWith(`${stem}_`) && !blobName.includes("/", stem.length));
+}
+
+/**
  * The capture's files as they are now: `[]` while nothing is there yet (Network Watcher uploads after the session
- * ends). A path ending in `.cap` is one file; any other path is a folder of instance files (a scale set's, or a
- * client-given folder), and a blob of that very name counts as the one file when the folder is empty.
+ * ends). A path ending in `.cap` is that one file, or when no such blob exists, a scale set's instance files named
+ * after it (instanceFilesOfCapPath); any other path is a folder of instance files (a scale set's, or a client-given
+ * folder), and a blob of that very name counts as the one file when the folder is empty.
  */
 export async function listCaptureFiles(storagePath: string): Promise<CaptureFile[]> {
   const { container, path } = checkStoragePath(storagePath);
-  if (!/\.cap$/i.test(path)) {
+  const isCapPath = /\.cap$/i.test(path);
+  if (!isCapPath) {
     const files = await folderFiles(container, path);
     if (files.length > 0) return files;
   }
   const size = await blobSize(container.getBlobClient(path));
-  return size === null ? [] : [{ blobName: path, instance: null, sizeBytes: size }];
+  if (size !== null) return [{ blobName: path, instance: null, sizeBytes: size }];
+  return isCapPath ? instanceFilesOfCapPath(container, path) : [];
 }
 
 /** The capture's size (all instance files together for a scale set), or null while it is not there yet. */
@@ -176,7 +207,7 @@ async function download(blob: BlobClient, shown: string): Promise<Readable> {
 /** Streams one of the files listCaptureFiles found at storagePath: never the whole capture in memory. */
 export async function openListedCaptureFile(storagePath: string, file: CaptureFile): Promise<Readable> {
   const { container, path } = checkStoragePath(storagePath);
-  if (file.blobName !== path && !file.blobName.startsWith(`${path}/`)) throw new StoragePathRefusedError(`${file.blobName} is not under ${path}.`);
+  if (!isCaptureFileOf(file.blobName, path)) throw new StoragePathRefusedError(`${file.blobName} is not under ${path}.`);
   return download(container.getBlobClient(file.blobName), file.blobName);
 }
 

@@ -6,7 +6,7 @@
 // outcome on durable timers. Callers pass trusted inputs (activities re-derive them from the target ID and the app
 // settings).
 import type { PacketCapture, PacketCaptureResult } from "@azure/arm-network";
-import { captureTarget, type CaptureTargetRef, isCaptureNameFor, type PacketCaptureBody } from "../domain/capture/plan.js";
+import { captureNameStartTime, captureTarget, type CaptureTargetRef, isCaptureNameFor, type PacketCaptureBody } from "../domain/capture/plan.js";
 import type { CaptureSettings } from "../domain/capture/settings.js";
 import type {
   AgentState,
@@ -57,8 +57,13 @@ interface TargetFacts {
   powerState: string | null;
   osType: "Linux" | "Windows";
   agentInstalled: boolean;
-  /** Scale sets only: Manual means a model change never reaches the instances by itself. */
+  /**
+   * Scale sets only: Manual means a model change never reaches the instances by itself, Automatic that it may reach
+   * them all at once; only Rolling upgrades them in batches.
+   */
   upgradeMode: string | null;
+  /** Scale sets only: why alertcap cannot capture on it (a Flexible scale set), else null. */
+  refusal: string | null;
 }
 
 const isAgent = (e: { publisher?: string; typePropertiesType?: string; type?: string }): boolean =>
@@ -73,6 +78,7 @@ async function vmFacts(arm: ArmClients, target: CaptureTargetRef): Promise<Targe
     osType: vm.storageProfile?.osDisk?.osType === "Windows" ? "Windows" : "Linux",
     agentInstalled: (extensions.value ?? []).some((e) => isAgent(e) && e.provisioningState !== "Failed"),
     upgradeMode: null,
+    refusal: null,
   };
 }
 
@@ -101,6 +107,17 @@ function instancesAgentState(instances: Awaited<ReturnType<typeof scaleSetInstan
 
 async function scaleSetFacts(arm: ArmClients, target: CaptureTargetRef): Promise<TargetFacts> {
   const scaleSet = await arm.compute.virtualMachineScaleSets.get(target.resourceGroup, scaleSetNameOf(target));
+  if (sameId(scaleSet.orchestrationMode, "Flexible")) {
+    // virtualMachineScaleSetVMs (list/get) serve Uniform scale sets only: a Flexible one's instances are VMs.
+    return {
+      location: scaleSet.location,
+      powerState: null,
+      osType: "Linux",
+      agentInstalled: false,
+      upgradeMode: scaleSet.upgradePolicy?.mode ?? null,
+      refusal: `The scale set ${scaleSetNameOf(target)} uses Flexible orchestration: its instances are VMs: alert on them as VMs (alertcap captures Uniform scale sets only).`,
+    };
+  }
   const instances = await scaleSetInstances(arm, target);
   const state = target.kind === "virtualMachineScaleSetInstance" ? powerState(instances[0]?.instanceView?.statuses) : instances.some((i) => powerState(i.instanceView?.statuses) === "running") ? "running" : "stopped";
   return {
@@ -109,6 +126,7 @@ async function scaleSetFacts(arm: ArmClients, target: CaptureTargetRef): Promise
     osType: scaleSet.virtualMachineProfile?.storageProfile?.osDisk?.osType === "Windows" ? "Windows" : "Linux",
     agentInstalled: instancesAgentState(instances).state === "installed",
     upgradeMode: scaleSet.upgradePolicy?.mode ?? null,
+    refusal: null,
   };
 }
 
@@ -127,8 +145,9 @@ function powerState(statuses: Array<{ code?: string }> | undefined): string | nu
 
 /**
  * Sends the agent extension's PUT and returns: the orchestrator reads `networkWatcherAgentState` on durable timers
- * until it is provisioned. A scale set with a Manual upgrade policy is refused: the extension would reach the model
- * but none of the instances that Network Watcher captures on.
+ * until it is provisioned. On a scale set only a Rolling upgrade policy is accepted: with Manual the extension would
+ * reach the model but none of the instances Network Watcher captures on, and with Automatic the model change may
+ * upgrade (reboot) every instance at once (Microsoft's upgrade-policy docs), taking the service down to capture it.
  */
 export async function installNetworkWatcherAgent(target: CaptureTargetRef): Promise<InstallAgentOutput> {
   const arm = armClients(target.subscriptionId);
@@ -139,10 +158,18 @@ export async function installNetworkWatcherAgent(target: CaptureTargetRef): Prom
       await arm.compute.virtualMachineExtensions.createOrUpdate(target.resourceGroup, target.name, AGENT_EXTENSION_NAME, { location: facts.location, ...extension }).submitted();
       return { ok: true };
     }
-    if ((facts.upgradeMode ?? "Manual").toLowerCase() === "manual") {
+    if (facts.refusal) return { ok: false, reason: facts.refusal };
+    const upgradeMode = facts.upgradeMode ?? "Manual";
+    if (upgradeMode.toLowerCase() === "manual") {
       return {
         ok: false,
         reason: `The scale set ${scaleSetNameOf(target)} has a Manual upgrade policy: an agent added to its model would not reach its instances until someone upgrades them. Install the Network Watcher agent and upgrade the instances (az vmss update-instances), then alert again.`,
+      };
+    }
+    if (upgradeMode.toLowerCase() !== "rolling") {
+      return {
+        ok: false,
+        reason: `The scale set ${scaleSetNameOf(target)} has an ${upgradeMode} upgrade policy: adding the agent to its model may upgrade all its instances at once and take the service down, so alertcap installs it only under a Rolling policy. Install the Network Watcher agent yourself (in a maintenance window, or switch to a Rolling policy), then alert again.`,
       };
     }
     await arm.compute.virtualMachineScaleSetExtensions
@@ -233,6 +260,30 @@ async function statusesOf(arm: ArmClients, watcher: WatcherRef, names: string[])
   return statuses;
 }
 
+/**
+ * Whether two scope lists name the same instances. Network Watcher echoes `include: ["0"]` back as full instance IDs
+ * (`…/virtualMachineScaleSets/{set}/virtualMachines/0`), so entries compare by their last path segment, in any case.
+ */
+function sameInstances(echoed: string[] | undefined, ours: string[] | undefined): boolean {
+  const key = (ids: string[] | undefined) => (ids ?? []).map((id) => (id.split("/").filter(Boolean).at(-1) ?? id).toLowerCase()).sort().join(",");
+  return key(echoed) === key(ours);
+}
+
+/** At most this many captures are asked for their status when counting the region's running sessions. */
+const REGION_STATUS_QUERIES = 50;
+
+/**
+ * False for a capture alertcap named whose start time (in its name) lies further back than its time limit (the
+ * larger of the listed one and ours) plus the stop grace and clock skew: it has ended, and asking would be a wasted
+ * queryStatus. Captures named by others may be running: true.
+ */
+function mayStillRun(capture: { name?: string; timeLimitInSeconds?: number }, settings: Pick<CaptureSettings, "timeLimitSeconds" | "stopGraceSeconds">, now: number): boolean {
+  const started = capture.name ? captureNameStartTime(capture.name) : null;
+  if (!started) return true;
+  const limitSeconds = Math.max(capture.timeLimitInSeconds ?? 0, settings.timeLimitSeconds) + settings.stopGraceSeconds;
+  return now <= started.getTime() + limitSeconds * 1000 + CLOCK_SKEW_MS;
+}
+
 const isConfiguredAccount = (storageId: string | undefined, settings: Pick<CaptureSettings, "storageAccounts">): boolean =>
   settings.storageAccounts.some((a) => sameId(storageId, a.id));
 
@@ -246,6 +297,7 @@ export async function validateCaptureTarget(target: CaptureTargetRef, settings: 
     if (isPermanent(error)) return { ok: false, reason: `ARM refused to describe ${target.id}: ${describe(error)}` };
     throw error;
   }
+  if (facts.refusal) return { ok: false, reason: facts.refusal };
   if (facts.powerState !== "running") {
     return { ok: false, reason: `The target ${target.name} is ${facts.powerState ?? "in an unknown power state"}, not running: there is no traffic to capture.` };
   }
@@ -260,24 +312,33 @@ export async function validateCaptureTarget(target: CaptureTargetRef, settings: 
     return { ok: false, reason: `There is no Network Watcher in region ${facts.location} for subscription ${target.subscriptionId}; enable Network Watcher for the region.` };
   }
 
-  // Captures listed are an upper bound on those running: only when the list reaches the limit is each one asked.
+  // Captures listed are an upper bound on those running: only when the list reaches the limit are they asked. Stopped
+  // captures stay listed until deleted (ALERTCAP_DELETE_CAPTURE=false keeps every past one), and the list body carries
+  // no session status (only provisioningState), so each queryStatus asked must be worth it.
   const listed = [];
   for await (const capture of arm.network.packetCaptures.list(watcher.resourceGroup, watcher.name)) listed.push(capture);
+  const now = Date.now();
   const ourTarget = captureTarget(target);
   // Joined only if alertcap would have made it: its name for this target, the same scope, and one of the capture
-  // accounts configured (anyone allowed to create captures could otherwise point alertcap at a storagePath of theirs).
+  // accounts configured (anyone allowed to create captures could otherwise point alertcap at a storagePath of theirs);
+  // and only if its name's start time is recent enough for it to be running still.
   const ours = listed.filter(
     (c) =>
       c.name &&
       isCaptureNameFor(c.name, target) &&
+      mayStillRun(c, settings, now) &&
       sameId(c.target, ourTarget.target) &&
-      (c.scope?.include ?? []).join(",") === (ourTarget.scope?.include ?? []).join(",") &&
+      sameInstances(c.scope?.include, ourTarget.scope?.include) &&
       isConfiguredAccount(c.storageLocation?.storageId, settings),
   );
   const ourStatuses = await statusesOf(arm, watcher, ours.map((c) => c.name!));
   const runningCaptureName = ours.map((c) => c.name!).find((name) => isActive(ourStatuses.get(name)!)) ?? null;
   if (listed.length >= settings.maxCapturesPerRegion && !runningCaptureName) {
-    const statuses = await statusesOf(arm, watcher, listed.flatMap((c) => (c.name ? [c.name] : [])));
+    // alertcap's own past captures are known to have ended from their names; of the others at most
+    // REGION_STATUS_QUERIES are asked. Past that the count is a lower bound, and Network Watcher's own refusal of the
+    // create (its limit is per region) is what the user is told.
+    const candidates = listed.flatMap((c) => (c.name && mayStillRun(c, settings, now) ? [c.name] : []));
+    const statuses = await statusesOf(arm, watcher, candidates.slice(0, REGION_STATUS_QUERIES));
     const running = [...statuses.values()].filter(isActive).length;
     if (running >= settings.maxCapturesPerRegion) {
       return {

@@ -223,6 +223,8 @@ export interface EmulatorProcessOptions {
   speed?: number;
   /** Where capture files come from: tcpdump on loopback (default when it can run) or synthetic packets. */
   packetSource?: "auto" | "tcpdump" | "synthetic";
+  /** How a scale-set capture's storagePath ends (`ALERTCAP_EMULATOR_VMSS_STORAGE_PATH`): `cap` (default) or `folder`. */
+  scaleSetStoragePath?: "cap" | "folder";
   onLine?: (line: string) => void;
 }
 
@@ -238,6 +240,7 @@ export function startEmulator(options: EmulatorProcessOptions): Promise<Service>
   if (options.faults) env.ALERTCAP_EMULATOR_FAULTS = options.faults;
   if (options.speed) env.ALERTCAP_EMULATOR_SPEED = String(options.speed);
   if (options.packetSource) env.ALERTCAP_EMULATOR_PACKET_SOURCE = options.packetSource;
+  if (options.scaleSetStoragePath) env.ALERTCAP_EMULATOR_VMSS_STORAGE_PATH = options.scaleSetStoragePath;
   return startService({
     name: "arm-emulator",
     args: [join(import.meta.dirname, "arm-emulator", "main.js")],

@@ -19,6 +19,8 @@ export interface LocalStackOptions {
    * traffic would measure tcpdump rather than alertcap.
    */
   packetSource?: "auto" | "tcpdump" | "synthetic";
+  /** The storagePath form of the emulator's scale-set captures (see local/arm-emulator/README.md). */
+  scaleSetStoragePath?: "cap" | "folder";
   functionKey?: string;
   /** App settings for the Functions host on top of the stack's own. */
   appSettings?: NodeJS.ProcessEnv;
@@ -88,6 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.emulatorSpeed ? { speed: options.emulatorSpeed } : {}),
       ...(options.packetSource ? { packetSource: options.packetSource } : {}),
+      ...(options.scaleSetStoragePath ? { scaleSetStoragePath: options.scaleSetStoragePath } : {}),
       ...(echo("arm") ? { onLine: echo("arm")! } : {}),
     });
     started.push(emulator);

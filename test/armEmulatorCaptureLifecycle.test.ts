@@ -216,7 +216,7 @@ describe("capture lifecycle", () => {
     expect(emulator.capture("lifecycle-bytes")?.file.byteLimitReached).toBe(true);
   });
 
-  it("captures a scale set: its own file per running instance under the storagePath folder, free-text errors for the others", async () => {
+  it("captures a scale set: its own file per running instance under the storagePath's folder, free-text errors for the others", async () => {
     await network.packetCaptures.create(
       RG,
       NW,
@@ -230,8 +230,10 @@ describe("capture lifecycle", () => {
     expect(stopped.stopReason).toBe("2 VM Instance(s) stopped due to TimeExceeded Reasons. ");
     const snapshot = emulator.capture("lifecycle-vmss");
     const stored = await emulator.whenCaptureFileStored(snapshot?.id ?? "");
-    const folder = new URL(snapshot?.storagePath ?? "").pathname.replace(/^\/network-watcher-logs\//, "");
-    expect(folder).toMatch(/\/virtualmachinescalesets\/vmss-api\/\d{4}\/\d{2}\/\d{2}\/packetcapture_\d{2}_\d{2}_\d{2}_\d{3}$/);
+    // storagePath ends in `.cap` (the default form, as Azure answers it); the files lie in the folder of its stem.
+    const reported = new URL(snapshot?.storagePath ?? "").pathname.replace(/^\/network-watcher-logs\//, "");
+    expect(reported).toMatch(/\/virtualmachinescalesets\/vmss-api\/\d{4}\/\d{2}\/\d{2}\/packetcapture_\d{2}_\d{2}_\d{2}_\d{3}\.cap$/);
+    const folder = reported.replace(/\.cap$/, "");
     const leaf = folder.split("/").pop();
     // `{folder}/{instance name}_{folder name}.cap` (kevoreilly/CAPEv2#2229), one recording per instance.
     expect(stored.blobs.map((blob) => blob.blobName)).toEqual([`${folder}/vmss-api_0_${leaf}.cap`, `${folder}/vmss-api_1_${leaf}.cap`]);

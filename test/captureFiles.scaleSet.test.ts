@@ -109,6 +109,37 @@ describe("a scale-set capture (a folder of one file per instance)", () => {
   });
 });
 
+// Regression (review2): Network Watcher reports a scale-set capture's storagePath ending in `.cap` (Az.Network
+// New-AzNetworkWatcherPacketCaptureV2, example 2: `…/virtualmachinescalesets/SampleVMSS/2022/07/21/
+// packetcapture_09_20_07_166.cap`) though it writes one file per instance, not a blob of that name (kevoreilly/
+// CAPEv2#2229). alertcap once HEADed only that name and waited for a file that never appeared (null here).
+describe("a scale-set capture whose storagePath ends in .cap (as Azure reports it)", () => {
+  it("finds and analyses the instance files in the folder of the path's stem", async () => {
+    const folder = `${SCALE_SET}/2026/12/02/packetcapture_09_20_07_166`;
+    await upload(`${folder}/vmss-api_0_packetcapture_09_20_07_166.cap`, HTTP);
+    await upload(`${folder}/vmss-api_1_packetcapture_09_20_07_166.cap`, HTTP);
+    const storagePath = `${ACCOUNT_URL}/network-watcher-logs/${folder}.cap`;
+    expect(await captureFileProperties(storagePath)).toEqual({ sizeBytes: 2 * HTTP.length, files: 2 });
+    const summary = (await analyseCaptureFile({ storagePath })).summary as { instances: InstanceLine[] };
+    expect(summary.instances.map(({ instance, packets }) => ({ instance, packets }))).toEqual([
+      { instance: "0", packets: 43 },
+      { instance: "1", packets: 43 },
+    ]);
+  });
+
+  it("finds the instance files named after the stem beside it (`{stem}_{id}.cap`), and nothing of another session", async () => {
+    const stem = `${SCALE_SET}/2026/12/02/packetcapture_10_00_00_000`;
+    await upload(`${stem}_0.cap`, HTTP);
+    await upload(`${stem}_1.cap`, VLAN);
+    await upload(`${SCALE_SET}/2026/12/02/packetcapture_10_00_00_0001_0.cap`, HTTP);
+    const summary = (await analyseCaptureFile({ storagePath: `${ACCOUNT_URL}/network-watcher-logs/${stem}.cap` })).summary as { instances: InstanceLine[] };
+    expect(summary.instances.map(({ instance, packets }) => ({ instance, packets }))).toEqual([
+      { instance: "0", packets: 43 },
+      { instance: "1", packets: 600 },
+    ]);
+  });
+});
+
 describe("a VM capture (one file)", () => {
   it("keeps its shape: the file's summary without instances, its report beside it", async () => {
     const blobName = `${VM}/2026/12/02/packetcapture_05_00_00_000.cap`;

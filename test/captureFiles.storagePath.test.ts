@@ -15,6 +15,14 @@ const STORAGE_IDS = [
 ].join(",");
 const BLOB = "network-watcher-logs/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-app/providers/microsoft.compute/virtualmachines/vm-web-1/2026/12/02/packetcapture_05_00_00_000.cap";
 
+const EMPTY_LISTING = '<?xml version="1.0" encoding="utf-8"?><EnumerationResults ContainerName="network-watcher-logs"><Blobs /><NextMarker /></EnumerationResults>';
+/** The blob's HEAD, then the listings by its stem (`stem/`, `stem_`) that find a scale set's instance files. */
+const readsOf = (host: string) => [
+  { method: "HEAD", host, path: `/${BLOB}` },
+  { method: "GET", host, path: "/network-watcher-logs" },
+  { method: "GET", host, path: "/network-watcher-logs" },
+];
+
 let hosts: AzureHosts;
 let listener: Awaited<ReturnType<typeof startSilentListener>>;
 const saved = { ...process.env };
@@ -24,7 +32,11 @@ beforeAll(async () => {
   listener = await startSilentListener();
   for (const name of ["ALERTCAP_ARM_ENDPOINT", "ALERTCAP_ARM_CA_CERT", "ALERTCAP_CAPTURE_BLOB_CONNECTION", "ALERTCAP_CLOUD"]) delete process.env[name];
   Object.assign(process.env, hosts.env, { WEBSITE_SITE_NAME: "alertcap-test", AZURE_CLIENT_ID: CLIENT_ID, ALERTCAP_CAPTURE_STORAGE_ID: STORAGE_IDS });
-  hosts.answer = () => ({ status: 404, headers: { "x-ms-error-code": "BlobNotFound" } });
+  // No blob, and (for the listing a scale set's `.cap` storagePath leads to) an empty container listing.
+  hosts.answer = (request) =>
+    request.path.includes("comp=list")
+      ? { status: 200, body: EMPTY_LISTING, headers: { "content-type": "application/xml" } }
+      : { status: 404, headers: { "x-ms-error-code": "BlobNotFound" } };
 });
 
 afterEach(() => {
@@ -87,13 +99,13 @@ describe("a storagePath in a configured capture account", () => {
       expect(await captureFileProperties(`https://${account}.blob.core.windows.net/${BLOB}?sv=ignored`)).toBeNull();
     }
     expect(hosts.requests.map((r) => ({ method: r.method, host: r.host, sni: r.sni, path: r.path.split("?")[0], authorization: r.authorization }))).toEqual(
-      ["alertcapcaptures", "eucaptures"].map((account) => ({
-        method: "HEAD",
-        host: `${account}.blob.core.windows.net`,
-        sni: `${account}.blob.core.windows.net`,
-        path: `/${BLOB}`,
-        authorization: `Bearer ${tokenFor("https://storage.azure.com", CLIENT_ID)}`,
-      })),
+      ["alertcapcaptures", "eucaptures"].flatMap((account) =>
+        readsOf(`${account}.blob.core.windows.net`).map((read) => ({
+          ...read,
+          sni: `${account}.blob.core.windows.net`,
+          authorization: `Bearer ${tokenFor("https://storage.azure.com", CLIENT_ID)}`,
+        })),
+      ),
     );
     expect(listener.connections()).toBe(0);
   });
@@ -101,10 +113,10 @@ describe("a storagePath in a configured capture account", () => {
   it("is at the cloud's storage suffix: AzureUSGovernment reads *.blob.core.usgovcloudapi.net and refuses *.core.windows.net", async () => {
     process.env.ALERTCAP_CLOUD = "AzureUSGovernment";
     expect(await captureFileProperties(`https://alertcapcaptures.blob.core.usgovcloudapi.net/${BLOB}`)).toBeNull();
-    expect(hosts.requests.map((r) => [r.host, r.authorization])).toEqual([
-      ["alertcapcaptures.blob.core.usgovcloudapi.net", `Bearer ${tokenFor("https://storage.azure.com", CLIENT_ID)}`],
-    ]);
+    expect(hosts.requests.map((r) => [r.host, r.authorization])).toEqual(
+      readsOf("").map(() => ["alertcapcaptures.blob.core.usgovcloudapi.net", `Bearer ${tokenFor("https://storage.azure.com", CLIENT_ID)}`]),
+    );
     await expect(captureFileProperties(`https://alertcapcaptures.blob.core.windows.net/${BLOB}`)).rejects.toThrow(StoragePathRefusedError);
-    expect(hosts.requests).toHaveLength(1);
+    expect(hosts.requests).toHaveLength(readsOf("").length);
   });
 });

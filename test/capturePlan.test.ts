@@ -1,7 +1,7 @@
 // Capture planning and settings: the names alertcap gives captures (and recognises as its own), what it asks
 // Network Watcher for, and how app settings are read.
 import { describe, expect, it } from "vitest";
-import { captureName, captureTarget, isCaptureNameFor, nextPollDelaySeconds, type CaptureTargetRef } from "../domain/capture/plan.js";
+import { captureName, captureNameStartTime, captureTarget, isCaptureNameFor, nextPollDelaySeconds, type CaptureTargetRef } from "../domain/capture/plan.js";
 import { parseCaptureSettings, storageAccountFor } from "../domain/capture/settings.js";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
@@ -26,6 +26,14 @@ describe("capture names", () => {
     expect(isCaptureNameFor("alertcap-web-01-prod-20261125-020304", instance)).toBe(false);
     expect(isCaptureNameFor("ops-alertcap-web-01-prod-20261125-020304", vm)).toBe(false);
     expect(isCaptureNameFor("alertcap-web-01-prod-20261125-020304x", vm)).toBe(false);
+  });
+
+  it("carry their start time (to the second), read back for any alertcap name and no other", () => {
+    const at = new Date("2026-11-25T02:03:04.567Z");
+    expect(captureNameStartTime(captureName(vm, at))?.toISOString()).toBe("2026-11-25T02:03:04.000Z");
+    expect(captureNameStartTime(captureName(instance, at, 2))?.toISOString()).toBe("2026-11-25T02:03:04.000Z");
+    expect(captureNameStartTime("ops-team-capture")).toBeNull();
+    expect(captureNameStartTime("alertcap-web-01-prod-clash")).toBeNull();
   });
 });
 

@@ -1,7 +1,8 @@
 // The Network Watcher agent. Installing it is its own step: the extension's PUT is sent and its provisioningState
 // read on durable timers, never waited for inside an activity. On scale sets Network Watcher captures on the
 // instances, so the agent must be there, not only in the model: alertcap reads it from the instances, and will not
-// install it on a scale set whose upgrade policy is Manual (the model would change, the instances would not).
+// install it on a scale set whose upgrade policy is Manual (the model would change, the instances would not) or
+// Automatic (the model change may upgrade every instance at once): only under a Rolling policy.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,8 @@ function writeInventory(): string {
     virtualMachineScaleSets: [
       { id: scaleSetId("vmss-noagent"), location: "westus2", instances: ["0", "1"], networkWatcherExtension: false },
       { id: scaleSetId("vmss-agent"), location: "westus2", instances: ["0", "1"], networkWatcherExtension: true },
+      { id: scaleSetId("vmss-automatic"), location: "westus2", instances: ["0", "1"], networkWatcherExtension: false, upgradePolicy: "Automatic" },
+      { id: scaleSetId("vmss-rolling"), location: "westus2", instances: ["0", "1"], networkWatcherExtension: false, upgradePolicy: "Rolling" },
     ],
     storageAccounts: [{ id: SAMPLE_STORAGE_ID, location: "westus2" }],
   };
@@ -59,6 +62,25 @@ describe("the Network Watcher agent", () => {
     expect(done.phase).toBe("failed");
     expect(done.failureReason).toMatch(/vmss-noagent has a Manual upgrade policy/);
     expect(done.failureReason).toMatch(/update-instances/);
+  });
+
+  it("refuses to install the agent on a scale set with an Automatic upgrade policy, which may upgrade every instance at once", async () => {
+    const { body } = await stack.postAlert(metricAlert(scaleSetId("vmss-automatic")));
+    const done = await stack.waitForCapture(body.id as string, ended, "to end");
+    expect(done.phase).toBe("failed");
+    expect(done.failureReason).toMatch(/vmss-automatic has an Automatic upgrade policy: adding the agent to its model may upgrade all its instances at once/);
+    expect(done.failureReason).toMatch(/only under a Rolling policy/);
+  });
+
+  it("installs the agent on a scale set with a Rolling upgrade policy, then captures", async () => {
+    const { body } = await stack.postAlert(metricAlert(scaleSetId("vmss-rolling")));
+    const running = await stack.waitForCapture(body.id as string, (c) => c.networkWatcherStatus === "Running" || ended(c), "to run");
+    expect(running.failureReason).toBeNull();
+    expect(running.networkWatcherStatus).toBe("Running");
+    const steps = (await stack.durableStatus(running.id)).historyEvents!.map((e) => (e.FunctionName ?? e.Name ?? e.EventType) as string);
+    expect(steps).toContain("installNetworkWatcherAgent");
+    await fetch(`${stack.url}/api/captures/${running.id}/stop?code=${stack.functionKey}`, { method: "POST" });
+    await stack.waitForCapture(running.id, ended, "to end");
   });
 
   it("reads the agent from the instances and captures when they have it", async () => {

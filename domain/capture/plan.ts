@@ -74,6 +74,18 @@ export function isCaptureNameFor(name: string, target: CaptureTargetRef): boolea
   return new RegExp(`^${CAPTURE_NAME_PREFIX}${captureNameBase(target)}-\\d{8}-\\d{6}(-\\d+)?$`).test(name);
 }
 
+/**
+ * The start time an alertcap capture name carries (`alertcap-…-{yyyyMMdd}-{HHmmss}[-n]`, UTC, to the second), or null
+ * for a name alertcap would not give.
+ */
+export function captureNameStartTime(name: string): Date | null {
+  const match = new RegExp(`^${CAPTURE_NAME_PREFIX}.+-(\\d{4})(\\d{2})(\\d{2})-(\\d{2})(\\d{2})(\\d{2})(-\\d+)?$`).exec(name);
+  if (!match) return null;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return Number.isNaN(time.getTime()) ? null : time;
+}
+
 /** Network Watcher statuses after which a session will not capture any more. */
 export function isFinalCaptureStatus(status: string | null | undefined): boolean {
   return status === "Stopped" || status === "Error";

@@ -159,6 +159,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     behaviour: {
       regionCaptureLimit: options.regionCaptureLimit ?? 10000,
       undocumentedFields: options.undocumentedFields ?? false,
+      scaleSetStoragePath: options.scaleSetStoragePath ?? "cap",
       retryAfterSeconds: scheduler.retryAfterSeconds(options.lroRetryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS),
     },
   };

@@ -57,6 +57,10 @@ const virtualMachineScaleSetSchema = z.object({
   id: z.string().min(1),
   location: regionSchema,
   instances: z.array(scaleSetInstanceSchema).default([]),
+  // Additions: the scale set's upgrade policy (whether a model change reaches its instances by itself) and
+  // orchestration mode (Flexible instances are VMs; virtualMachineScaleSetVMs is for Uniform ones).
+  upgradePolicy: z.enum(["Manual", "Automatic", "Rolling"]).default("Manual"),
+  orchestrationMode: z.enum(["Uniform", "Flexible"]).default("Uniform"),
   networkWatcherExtension: agentExtensionSchema.default(false),
   osType: osTypeSchema.default("Linux"),
   vmSize: z.string().min(1).default("Standard_D2s_v5"),

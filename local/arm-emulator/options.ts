@@ -33,6 +33,8 @@ export const DEFAULT_TIMINGS: EmulatorTimings = {
   blobUploadDelaySeconds: 2,
 };
 
+export type ScaleSetStoragePathForm = "cap" | "folder";
+
 export interface ArmEmulatorOptions {
   /** Port on 127.0.0.1; 0 or absent = a free port. */
   port?: number;
@@ -62,6 +64,12 @@ export interface ArmEmulatorOptions {
   byteLimitStopReason?: string;
   /** How a session that cannot run (VM stopped, no agent) reports. Default `{ status: "Stopped", errors: "freeText" }`. */
   failedSession?: Partial<FailedSessionStyle>;
+  /**
+   * The `storagePath` a scale-set capture reports: `"cap"` (default) `…/packetcapture_{time}.cap`, as the service's own
+   * answer prints it in Az.Network's New-AzNetworkWatcherPacketCaptureV2 example 2; `"folder"` the same path without
+   * `.cap` (the 2022 VMSS doc's form). Either way the instance files lie in the folder `…/packetcapture_{time}/`.
+   */
+  scaleSetStoragePath?: ScaleSetStoragePathForm;
   /** Add recorded-but-unspecified response fields (`storagePathFileName`, `queryPacketCaptureLastOperationId`). */
   undocumentedFields?: boolean;
   /**
@@ -103,6 +111,11 @@ export function armEmulatorOptionsFromEnv(env: NodeJS.ProcessEnv, defaultDataDir
       throw new Error(`ALERTCAP_EMULATOR_PACKET_SOURCE must be auto, tcpdump or synthetic, got '${source}'`);
     }
     options.packetSource = source;
+  }
+  const scaleSetPath = env["ALERTCAP_EMULATOR_VMSS_STORAGE_PATH"];
+  if (scaleSetPath) {
+    if (scaleSetPath !== "cap" && scaleSetPath !== "folder") throw new Error(`ALERTCAP_EMULATOR_VMSS_STORAGE_PATH must be cap or folder, got '${scaleSetPath}'`);
+    options.scaleSetStoragePath = scaleSetPath;
   }
   return options;
 }

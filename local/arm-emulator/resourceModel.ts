@@ -57,6 +57,8 @@ export interface ScaleSetInstanceState {
 
 export interface ScaleSetState extends ComputeResourceState {
   instances: Map<string, ScaleSetInstanceState>;
+  upgradePolicy: "Manual" | "Automatic" | "Rolling";
+  orchestrationMode: "Uniform" | "Flexible";
 }
 
 export interface NetworkWatcherState {
@@ -128,6 +130,8 @@ export class ResourceModel {
         vmSize: vmss.vmSize,
         tags: vmss.tags ?? {},
         instances,
+        upgradePolicy: vmss.upgradePolicy,
+        orchestrationMode: vmss.orchestrationMode,
         extensions: agentExtensions(vmss.networkWatcherExtension, vmss.osType),
         uniqueId: stableUuid(vmss.id),
       };

@@ -39,6 +39,7 @@ export function emulatorRoutes(context: EmulatorContext): RouteDefinition[] {
     { method: "GET", template: `${VMSS}/virtualMachines/{instanceId}/instanceView`, operationId: "VirtualMachineScaleSetVMs_GetInstanceView", handler: compute.scaleSetVmInstanceView },
     { method: "GET", template: `${VMSS}/extensions`, operationId: "VirtualMachineScaleSetExtensions_List", handler: compute.listScaleSetExtensions },
     { method: "GET", template: `${VMSS}/extensions/{vmssExtensionName}`, operationId: "VirtualMachineScaleSetExtensions_Get", handler: compute.getScaleSetExtension },
+    { method: "PUT", template: `${VMSS}/extensions/{vmssExtensionName}`, operationId: "VirtualMachineScaleSetExtensions_CreateOrUpdate", handler: compute.putScaleSetExtension },
     { method: "GET", template: `${SUB}/providers/Microsoft.Compute/locations/{location}/operations/{operationId}`, operationId: "Compute_OperationStatus", handler: operations.computeAsyncOperation },
 
     { method: "GET", template: `${SUB}/providers/Microsoft.Network/networkWatchers`, operationId: "NetworkWatchers_ListAll", handler: watchers.listAll },

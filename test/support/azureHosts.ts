@@ -82,7 +82,8 @@ const listen = async (server: Server): Promise<number> => {
 };
 
 const reply = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
-  const text = body === undefined ? "" : JSON.stringify(body);
+  // A string body goes as it is (Blob storage answers XML: pass its content-type in headers).
+  const text = body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers }).end(text);
 };
 

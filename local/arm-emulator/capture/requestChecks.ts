@@ -93,9 +93,13 @@ export function checkCaptureRequest(
       : properties.timeLimitInSeconds || DEFAULT_TIME_LIMIT_SECONDS;
 
   // `scope` and `targetType` are filled in when omitted (R1, R3: `scope: {include: [], exclude: []}`, `AzureVM`).
+  // Scale-set instances come back as full instance IDs whatever form they were given in (Az.Network
+  // New-AzNetworkWatcherPacketCaptureV2 example 2: `include: ["0", "1"]` echoed as `…/virtualMachines/0`, `…/1`).
+  const echoScope = (ids: string[] | undefined): string[] =>
+    target.kind === "vmss" ? (ids ?? []).map((id) => `${target.scaleSet.id}/virtualMachines/${instanceIdOf(id)}`) : (ids ?? []);
   const echoed: Record<string, unknown> = {
     target: properties.target,
-    scope: { include: properties.scope?.include ?? [], exclude: properties.scope?.exclude ?? [] },
+    scope: { include: echoScope(properties.scope?.include), exclude: echoScope(properties.scope?.exclude) },
     targetType: target.kind === "vm" ? "AzureVM" : "AzureVMSS",
     bytesToCapturePerPacket: properties.bytesToCapturePerPacket ?? 0,
     totalBytesPerSession: properties.totalBytesPerSession ?? DEFAULT_TOTAL_BYTES_PER_SESSION,
@@ -175,9 +179,14 @@ function resolveTarget(
   return {
     kind: "vmss",
     scaleSet: resource as ScaleSetState,
-    include: properties.scope?.include ?? [],
-    exclude: properties.scope?.exclude ?? [],
+    include: (properties.scope?.include ?? []).map(instanceIdOf),
+    exclude: (properties.scope?.exclude ?? []).map(instanceIdOf),
   };
+}
+
+/** A scope entry's instance ID: the entry itself, or the last segment of a full `…/virtualMachines/{id}` ID. */
+function instanceIdOf(entry: string): string {
+  return entry.split("/").filter(Boolean).at(-1) ?? entry;
 }
 
 function checkStorage(

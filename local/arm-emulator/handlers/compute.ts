@@ -46,6 +46,50 @@ export function computeHandlers(context: EmulatorContext) {
 
   const expandsInstanceView = (request: ArmRequest) => /(^|,)\s*instanceView\s*(,|$)/i.test(request.query.get("$expand") ?? "");
 
+  /** Stores the extension (Creating/Updating) and starts its install operation: Succeeded after the install time. */
+  const putExtension = (
+    request: ArmRequest,
+    parent: VirtualMachineState | ScaleSetState,
+    parentKind: "vm" | "vmss",
+    name: string,
+    properties: Record<string, unknown>,
+    failureOf: (extension: ExtensionState) => { code: string; message: string } | undefined,
+  ): ArmResponse => {
+    const existing = parent.extensions.get(name.toLowerCase());
+    const extension: ExtensionState = {
+      name: existing?.name ?? name,
+      publisher: properties["publisher"] as string,
+      type: properties["type"] as string,
+      typeHandlerVersion: properties["typeHandlerVersion"] as string,
+      autoUpgradeMinorVersion: properties["autoUpgradeMinorVersion"] !== false,
+      provisioningState: existing ? "Updating" : "Creating",
+      ...(properties["settings"] !== undefined && { settings: properties["settings"] }),
+    };
+    parent.extensions.set(extension.name.toLowerCase(), extension);
+    const operation = context.operations.start({
+      namespace: "Microsoft.Compute",
+      subscriptionId: parent.subscriptionId,
+      location: parent.location,
+      apiVersion: request.apiVersion,
+      kind: "extension",
+      resourceId: `${parent.id}/extensions/${extension.name}`,
+      durationSeconds: context.timings.extensionInstallSeconds,
+      failure: context.faults.lroFailure(request.operationId) ?? failureOf(extension),
+      onSucceeded: () => {
+        extension.provisioningState = "Succeeded";
+      },
+      onFailed: () => {
+        extension.provisioningState = "Failed";
+      },
+    });
+    return {
+      status: existing ? 200 : 201,
+      body: extensionResource(parent.id, parentKind, parent.location, extension),
+      // No Retry-After: R1's (2026) extension PUT has none.
+      headers: { "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation), ...ASYNC_NOTIFICATION },
+    };
+  };
+
   return {
     getVirtualMachine(request: ArmRequest): ArmResponse {
       return { status: 200, body: virtualMachineResource(virtualMachineOf(request), expandsInstanceView(request)) };
@@ -79,53 +123,21 @@ export function computeHandlers(context: EmulatorContext) {
     /** PUT: 201 (new) or 200 (update) with Creating/Updating and `Azure-AsyncOperation`; Succeeded after the install time. */
     putVirtualMachineExtension(request: ArmRequest): ArmResponse {
       const vm = virtualMachineOf(request, true);
-      const name = param(request, "vmExtensionName");
-      const parsed = parseJsonBody(request.bodyText);
-      if (!parsed.ok) throw invalidRequestContent(parsed.reason);
-      const properties = ((parsed.value as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as Record<string, unknown>;
-      for (const field of ["publisher", "type", "typeHandlerVersion"]) {
-        const value = properties[field];
-        // [rec] a PUT without `type` answers InvalidParameter "The value of parameter type is invalid.".
-        if (typeof value !== "string" || value.trim() === "") {
-          throw new ArmError(400, "InvalidParameter", `The value of parameter ${field} is invalid.`, { target: field });
-        }
-      }
+      const properties = extensionProperties(request);
       if (vm.powerState !== "running") {
         throw new ArmError(409, "OperationNotAllowed", "Cannot modify extensions in the VM when the VM is not running.");
       }
-      const existing = vm.extensions.get(name.toLowerCase());
-      const extension: ExtensionState = {
-        name: existing?.name ?? name,
-        publisher: properties["publisher"] as string,
-        type: properties["type"] as string,
-        typeHandlerVersion: properties["typeHandlerVersion"] as string,
-        autoUpgradeMinorVersion: properties["autoUpgradeMinorVersion"] !== false,
-        provisioningState: existing ? "Updating" : "Creating",
-        ...(properties["settings"] !== undefined && { settings: properties["settings"] }),
-      };
-      vm.extensions.set(extension.name.toLowerCase(), extension);
-      const operation = context.operations.start({
-        namespace: "Microsoft.Compute",
-        subscriptionId: vm.subscriptionId,
-        location: vm.location,
-        apiVersion: request.apiVersion,
-        kind: "extension",
-        resourceId: `${vm.id}/extensions/${extension.name}`,
-        durationSeconds: context.timings.extensionInstallSeconds,
-        failure: context.faults.lroFailure(request.operationId) ?? wrongAgentFlavour(vm, extension),
-        onSucceeded: () => {
-          extension.provisioningState = "Succeeded";
-        },
-        onFailed: () => {
-          extension.provisioningState = "Failed";
-        },
-      });
-      return {
-        status: existing ? 200 : 201,
-        body: extensionResource(vm.id, "vm", vm.location, extension),
-        // No Retry-After: R1's (2026) extension PUT has none.
-        headers: { "Azure-AsyncOperation": context.operations.asyncOperationUrl(operation), ...ASYNC_NOTIFICATION },
-      };
+      return putExtension(request, vm, "vm", param(request, "vmExtensionName"), properties, (extension) => wrongAgentFlavour(vm, extension));
+    },
+
+    /**
+     * PUT of a scale set's extension, as the VM's. Its instances see the model's extensions at once (as under a
+     * Rolling or Automatic upgrade policy; alertcap installs only under Rolling).
+     */
+    putScaleSetExtension(request: ArmRequest): ArmResponse {
+      const vmss = scaleSetOf(request, true);
+      const properties = extensionProperties(request);
+      return putExtension(request, vmss, "vmss", param(request, "vmssExtensionName"), properties, (extension) => wrongAgentFlavour(vmss, extension));
     },
 
     getScaleSet(request: ArmRequest): ArmResponse {
@@ -169,6 +181,21 @@ export function computeHandlers(context: EmulatorContext) {
   };
 }
 
+/** The PUT body's `properties`, with `publisher`, `type` and `typeHandlerVersion` present. */
+function extensionProperties(request: ArmRequest): Record<string, unknown> {
+  const parsed = parseJsonBody(request.bodyText);
+  if (!parsed.ok) throw invalidRequestContent(parsed.reason);
+  const properties = ((parsed.value as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}) as Record<string, unknown>;
+  for (const field of ["publisher", "type", "typeHandlerVersion"]) {
+    const value = properties[field];
+    // [rec] a PUT without `type` answers InvalidParameter "The value of parameter type is invalid.".
+    if (typeof value !== "string" || value.trim() === "") {
+      throw new ArmError(400, "InvalidParameter", `The value of parameter ${field} is invalid.`, { target: field });
+    }
+  }
+  return properties;
+}
+
 function instanceOf(vmss: ScaleSetState, instanceId: string) {
   const instance = vmss.instances.get(instanceId.toLowerCase());
   if (!instance) {
@@ -178,7 +205,7 @@ function instanceOf(vmss: ScaleSetState, instanceId: string) {
 }
 
 /** Installing the Windows agent on a Linux VM (or the reverse) fails in provisioning, as a real mismatch would. */
-function wrongAgentFlavour(vm: VirtualMachineState, extension: ExtensionState) {
+function wrongAgentFlavour(vm: VirtualMachineState | ScaleSetState, extension: ExtensionState) {
   if (!isNetworkWatcherAgent(extension.publisher, extension.type)) return undefined;
   if (extension.type.toLowerCase() === agentTypeFor(vm.osType).toLowerCase()) return undefined;
   return {

@@ -181,8 +181,8 @@ export function scaleSetResource(vmss: ScaleSetState): Record<string, unknown> {
     sku: { name: vmss.vmSize, tier: "Standard", capacity: vmss.instances.size },
     properties: {
       singlePlacementGroup: false,
-      orchestrationMode: "Uniform",
-      upgradePolicy: { mode: "Manual" },
+      orchestrationMode: vmss.orchestrationMode,
+      upgradePolicy: { mode: vmss.upgradePolicy },
       virtualMachineProfile: {
         osProfile: {
           computerNamePrefix: vmss.name.slice(0, 9),

@@ -4,12 +4,14 @@ import type { CaptureSessions } from "../capture/sessions.js";
 import type { CaptureStore } from "../capture/captureStore.js";
 import type { FaultInjector } from "../faults.js";
 import type { OperationStore } from "../operations.js";
-import type { EmulatorTimings } from "../options.js";
+import type { EmulatorTimings, ScaleSetStoragePathForm } from "../options.js";
 import type { ResourceModel } from "../resourceModel.js";
 
 export interface EmulatorBehaviour {
   regionCaptureLimit: number;
   undocumentedFields: boolean;
+  /** How a scale-set capture's default `storagePath` ends (see ArmEmulatorOptions.scaleSetStoragePath). */
+  scaleSetStoragePath: ScaleSetStoragePathForm;
   /** `Retry-After` value (already scaled to real seconds) of long-running operations' 201/202 answers. */
   retryAfterSeconds: number;
 }

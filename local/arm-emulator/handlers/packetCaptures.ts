@@ -27,6 +27,7 @@ import {
   type AcceptedCaptureRequest,
   type PacketCaptureProperties,
 } from "../capture/requestChecks.js";
+import type { ScaleSetStoragePathForm } from "../options.js";
 import { blobEndpointFor, CAPTURE_CONTAINER, defaultCaptureBlobName } from "../capture/storage.js";
 import { ASYNC_NOTIFICATION, parseJsonBody, retryAfterHeader, type EmulatorContext } from "./context.js";
 
@@ -102,7 +103,7 @@ export function packetCaptureHandlers(context: EmulatorContext) {
         echoed: accepted.echoed,
         provisioningState: "Updating",
         createdAt,
-        storagePath: reportedStoragePath(accepted, createdAt),
+        storagePath: reportedStoragePath(accepted, createdAt, context.behaviour.scaleSetStoragePath),
         session: { status: "NotStarted", errors: [] },
         file: { blobs: [], stored: false, segments: [] },
         capturedInstances: [],
@@ -264,7 +265,7 @@ function capturePlan(accepted: AcceptedCaptureRequest, failure: CaptureFailure |
 }
 
 /** `storagePath` as the create response already reports it: as given, `""` for filePath only, else the default. */
-function reportedStoragePath(accepted: AcceptedCaptureRequest, createdAt: Date): string {
+function reportedStoragePath(accepted: AcceptedCaptureRequest, createdAt: Date, scaleSetForm: ScaleSetStoragePathForm): string {
   if (accepted.storagePath) return accepted.storagePath;
   if (!accepted.storageAccount) return "";
   const target = accepted.target;
@@ -273,5 +274,6 @@ function reportedStoragePath(accepted: AcceptedCaptureRequest, createdAt: Date):
     { subscriptionId: resource.subscriptionId, resourceGroup: resource.resourceGroup, kind: target.kind, name: resource.name },
     createdAt,
   );
-  return `${blobEndpointFor(accepted.storageAccount.name, accepted.storageAccount.blobEndpoint)}${CAPTURE_CONTAINER}/${blobName}`;
+  const suffix = target.kind === "vmss" && scaleSetForm === "cap" ? ".cap" : "";
+  return `${blobEndpointFor(accepted.storageAccount.name, accepted.storageAccount.blobEndpoint)}${CAPTURE_CONTAINER}/${blobName}${suffix}`;
 }
