@@ -103,8 +103,8 @@ async function upAndCapturing(run: Run): Promise<void> {
   const url = /webhook:\s+(\S+)/.exec(run.output())![1]!;
   const accepted = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: SAMPLE_ALERT });
   expect(accepted.status).toBe(202);
-  const { statusQueryGetUri, id } = (await accepted.json()) as { id: string; statusQueryGetUri: string };
-  expect(statusQueryGetUri).toBeTruthy();
+  const { statusUrl, id } = (await accepted.json()) as { id: string; statusUrl: string };
+  expect(statusUrl).toMatch(new RegExp(`/api/captures/${id}$`));
   const status = url.replace("/api/alerts?", `/api/captures/${id}?`);
   // Network Watcher says Running once the emulated capture records (tcpdump, where it can run here).
   await until(
