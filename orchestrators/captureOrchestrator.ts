@@ -33,6 +33,7 @@ import {
 import { captureDeadline, captureName, type CaptureTargetRef, isCaptureNameFor, isFinalCaptureStatus, nextPollDelaySeconds } from "../domain/capture/plan.js";
 import type { AlertSummary, CaptureProgress } from "../domain/capture/progress.js";
 import type { CaptureSettings } from "../domain/capture/settings.js";
+import { boundedAlertSummary, statusView } from "../domain/capture/statusView.js";
 import { type CaptureEventFields, type CaptureEventName, eventLine } from "../domain/telemetry/events.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from "./names.js";
 
@@ -96,12 +97,18 @@ function emit(context: OrchestrationContext, event: CaptureEventName, progress: 
   context.log(eventLine(event, { target: progress.target, instanceId: context.df.instanceId, captureName: progress.captureName, ...fields }));
 }
 
+/** Publishes a bounded view of the progress: a customStatus over the extension's 16 KB would fail the orchestration. */
+function publish(context: OrchestrationContext, progress: CaptureProgress): void {
+  context.df.setCustomStatus(statusView(progress));
+}
+
 function initialProgress(input: CaptureOrchestrationInput): CaptureProgress {
   return {
     phase: "validating",
     target: input.target.id,
     targetKind: input.target.kind,
-    alert: input.alert,
+    // Bounded again here: the input may come from the management API rather than the webhook.
+    alert: boundedAlertSummary(input.alert ?? { alertId: null, rule: null, severity: null, schema: null, firedAt: null }),
     captureName: null,
     networkWatcher: null,
     networkWatcherStatus: null,
@@ -164,7 +171,7 @@ function* startCapture(
   const orchestrationStartedAt = context.df.currentUtcDateTime;
   const { target } = input;
   const failed = (reason: string) => ({ failed: { ...progress, phase: "failed" as const, failureReason: reason } });
-  context.df.setCustomStatus(progress);
+  publish(context, progress);
   try {
     const validation = (yield context.df.callActivityWithRetry(VALIDATE_TARGET, armRetry, { target })) as ValidateTargetOutput;
     if (!validation.ok) return failed(validation.reason);
@@ -176,7 +183,7 @@ function* startCapture(
     }
 
     progress.phase = "creating";
-    context.df.setCustomStatus(progress);
+    publish(context, progress);
     let name = validation.runningCaptureName;
     if (!name) {
       const created = (yield context.df.callActivityWithRetry(CREATE_CAPTURE, armRetry, {
@@ -313,7 +320,7 @@ function* watchCapture(context: OrchestrationContext, target: CaptureTargetRef, 
     let fireAt = addSeconds(now, delay);
     if (!progress.stopRequestedBecause && fireAt > deadline) fireAt = deadline;
     progress.nextPollAt = fireAt.toISOString();
-    context.df.setCustomStatus(progress);
+    publish(context, progress);
     const timer = context.df.createTimer(fireAt);
     if (progress.stopRequestedBecause) {
       yield timer;
@@ -347,7 +354,7 @@ function* stopCapture(context: OrchestrationContext, ref: CaptureRef | null, pro
     return;
   }
   progress.phase = "stopping";
-  context.df.setCustomStatus(progress);
+  publish(context, progress);
   try {
     // Sent, not waited for: the watch loop sees the session Stopped on a later poll.
     yield context.df.callActivityWithRetry(STOP_CAPTURE, armRetry, ref);
@@ -389,7 +396,7 @@ function* finish(
       else findings.push(file.problem);
     } else {
       progress.phase = "analysing";
-      context.df.setCustomStatus(progress);
+      publish(context, progress);
       try {
         const analysis = (yield context.df.callActivityWithRetry(ANALYSE_CAPTURE, armRetry, { storagePath: file.storagePath })) as AnalyseOutput;
         progress.analysis = analysis.summary;
@@ -403,7 +410,7 @@ function* finish(
 
   const failed = progress.failureReason !== null;
   progress.phase = "notifying";
-  context.df.setCustomStatus({ ...progress, analysis: null });
+  publish(context, progress);
   try {
     progress.notifications = (yield context.df.callActivityWithRetry(NOTIFY, notifyRetry, {
       instanceId: context.df.instanceId,
@@ -418,12 +425,12 @@ function* finish(
 
   if (query && state?.owned && state.settings.deleteCaptureWhenDone && end !== "deleted" && isFinalCaptureStatus(progress.networkWatcherStatus)) {
     progress.phase = "cleaning-up";
-    context.df.setCustomStatus({ ...progress, analysis: null });
+    publish(context, progress);
     // Sent, not waited for: the file stays whatever happens to the resource.
     yield* sendQuietly(context, DELETE_CAPTURE, query);
   }
   progress.phase = failed ? "failed" : "completed";
-  context.df.setCustomStatus({ ...progress, analysis: null });
+  publish(context, progress);
   emit(context, failed ? "capture.failed" : "capture.completed", progress, {
     reason: progress.failureReason,
     stopReason: progress.stopReason,
@@ -440,7 +447,7 @@ function* locateFile(
   progress: CaptureProgress,
 ): Generator<Task, { storagePath: string } | { problem: string }, unknown> {
   progress.phase = "locating";
-  context.df.setCustomStatus(progress);
+  publish(context, progress);
   const giveUpAt = addSeconds(context.df.currentUtcDateTime, settings.fileWaitSeconds);
   for (let attempt = 0; ; attempt++) {
     try {

@@ -1,4 +1,4 @@
-// Review proof (review1): an operator stop (or a Resolved alert) that arrives before the capture exists — while
+// Regression (review1): an operator stop (or a Resolved alert) that arrives before the capture exists — while
 // alertcap validates, installs the agent (up to 900 s) or creates — is answered 202 "stopRequested" but only read by
 // watchCapture's first Task.any: alertcap still installs the agent, creates and starts the capture, and only then
 // stops it. The event tasks are created (and so tracked) only in watchCapture, so startCapture cannot see them.
@@ -7,7 +7,7 @@ import { metricAlert, vmId } from "./support/alerts.js";
 import { eventually } from "./support/hostProcess.js";
 import { type TestStack, startTestStack } from "./support/testStack.js";
 
-describe("review1: a stop asked before the capture exists", () => {
+describe("a stop asked before the capture exists", () => {
   let stack: TestStack;
 
   beforeAll(async () => {

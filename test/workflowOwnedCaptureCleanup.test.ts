@@ -1,4 +1,4 @@
-// Review proof (review1): when reading the capture back after its create fails for good (awaitProvisioned's
+// Regression (review1): when reading the capture back after its create fails for good (awaitProvisioned's
 // getPacketCapture exhausts armRetry: throttling, 5xx, resets), startCapture's catch turns the exception into
 // "failed" and returns. Nothing stops or deletes the capture the orchestration has just created: it keeps running
 // on Network Watcher, untracked, to its own time limit (up to 5 h / 1 GiB), its file is never analysed, and the next
@@ -11,7 +11,7 @@ import { type TestStack, startTestStack } from "./support/testStack.js";
 const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
 const WATCHER = ["NetworkWatcherRG", "NetworkWatcher_westus2"] as const;
 
-describe("review1: a capture whose read-back fails is not left running", () => {
+describe("a capture whose read-back fails is not left running", () => {
   let stack: TestStack;
 
   beforeAll(async () => {
