@@ -39,5 +39,6 @@ describe("a capture whose read-back fails is not left running", () => {
       if (s.packetCaptureStatus === "Running") running.push(c.name);
     }
     expect(running, `alertcap reported "${done.failureReason}" and left these running`).toEqual([]);
+    expect(done.failureReason).toMatch(/The capture alertcap-vm-web-1-\S+ was stopped and deleted\.$/); // and the notification says so
   }, 200_000);
 });

@@ -3,6 +3,7 @@
 // watchCapture's first Task.any: alertcap still installs the agent, creates and starts the capture, and only then
 // stops it. The event tasks are created (and so tracked) only in watchCapture, so startCapture cannot see them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { armClients } from "../azure/armClients.js";
 import { metricAlert, vmId } from "./support/alerts.js";
 import { eventually } from "./support/hostProcess.js";
 import { type TestStack, startTestStack } from "./support/testStack.js";
@@ -35,5 +36,15 @@ describe("a stop asked before the capture exists", () => {
     expect(done.stopRequestedBecause).toMatch(/operator/);
     // The capture was asked to stop before it existed: none should have been created and started.
     expect({ captureName: done.captureName, networkWatcherStatus: done.networkWatcherStatus }).toEqual({ captureName: null, networkWatcherStatus: null });
+    expect(done.phase).toBe("failed"); // and the notification says why
+    expect(done.failureReason).toMatch(/^No capture was started because an operator asked/);
+    // A capture the create made as the stop arrived is stopped and deleted at once (the delete is sent, not awaited).
+    await eventually(async () => {
+      const left: string[] = [];
+      for await (const c of armClients("00000000-0000-0000-0000-000000000001").network.packetCaptures.list("NetworkWatcherRG", "NetworkWatcher_westus2")) {
+        if (c.name?.startsWith("alertcap-vm-web-1-")) left.push(c.name);
+      }
+      return left.length === 0 ? true : undefined;
+    }, "the capture created as the stop arrived to be deleted", 30_000);
   }, 120_000);
 });
