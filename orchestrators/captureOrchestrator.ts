@@ -30,7 +30,7 @@ import {
   type ValidateTargetOutput,
   type WatcherRef,
 } from "../activities/contracts.js";
-import { captureDeadline, captureName, type CaptureTargetRef, isCaptureNameFor, isFinalCaptureStatus, nextPollDelaySeconds } from "../domain/capture/plan.js";
+import { boundedWaitDelaySeconds, captureDeadline, captureName, type CaptureTargetRef, isCaptureNameFor, isFinalCaptureStatus, nextPollDelaySeconds } from "../domain/capture/plan.js";
 import type { AlertSummary, CaptureProgress } from "../domain/capture/progress.js";
 import type { CaptureSettings } from "../domain/capture/settings.js";
 import { boundedAlertSummary, statusView } from "../domain/capture/statusView.js";
@@ -67,6 +67,12 @@ const POLLS_PER_GENERATION = 10;
 /** How long a create may stay provisioning, and an agent installing, before alertcap gives up. */
 const CREATE_WAIT_SECONDS = 300;
 const AGENT_WAIT_SECONDS = 900;
+/**
+ * The agent's install and the file's upload are waited for in the generation that needs them (they do not continue
+ * as new): their checks are bounded (about 20, each ~5 history events) whatever ALERTCAP_FILE_WAIT_SECONDS says.
+ */
+const AGENT_WAIT = { firstSeconds: 5, capSeconds: 30, maxChecks: 24 };
+const FILE_WAIT = { firstSeconds: 2, capSeconds: 60, maxChecks: 24 };
 
 /** ARM calls ride out throttling and transient errors here, on top of the SDK's own retries. */
 const armRetry = (() => {
@@ -294,7 +300,7 @@ function* installAgent(context: OrchestrationContext, target: CaptureTargetRef, 
   const giveUpAt = addSeconds(context.df.currentUtcDateTime, AGENT_WAIT_SECONDS);
   let detail = "";
   for (let attempt = 0; context.df.currentUtcDateTime < giveUpAt; attempt++) {
-    yield context.df.createTimer(addSeconds(context.df.currentUtcDateTime, Math.min(30, 5 * 2 ** Math.min(attempt, 3))));
+    yield context.df.createTimer(addSeconds(context.df.currentUtcDateTime, boundedWaitDelaySeconds(attempt, AGENT_WAIT_SECONDS, AGENT_WAIT)));
     const agent = (yield context.df.callActivityWithRetry(AGENT_STATE, armRetry, { target })) as AgentState;
     if (agent.state === "installed") return null;
     if (agent.state === "failed") return agent.reason;
@@ -538,7 +544,7 @@ function* locateFile(
     if (now >= giveUpAt) {
       return { problem: `The capture file did not appear at ${progress.storagePath} within ${settings.fileWaitSeconds} s of the capture stopping.` };
     }
-    const next = addSeconds(now, Math.min(60, 2 * 2 ** Math.min(attempt, 5)));
+    const next = addSeconds(now, boundedWaitDelaySeconds(attempt, settings.fileWaitSeconds, FILE_WAIT));
     yield context.df.createTimer(next > giveUpAt ? giveUpAt : next);
   }
 }
