@@ -15,6 +15,7 @@ import { captureInstanceId } from "../domain/alerts/instanceId.js";
 import { isInScope } from "../domain/alerts/scopes.js";
 import type { AlertSummary } from "../domain/capture/progress.js";
 import type { CaptureSettings } from "../domain/capture/settings.js";
+import { boundedAlertSummary } from "../domain/capture/statusView.js";
 import type { CaptureOrchestrationInput } from "../orchestrators/captureOrchestrator.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR } from "../orchestrators/names.js";
 import { ACTIVE_RUNTIME_STATUSES } from "./lib/captureInstances.js";
@@ -48,14 +49,15 @@ async function currentStatus(client: DurableClient, instanceId: string) {
   }
 }
 
+/** Each string cut at once: the alert's text is unbounded, and it rides in the orchestration's input and status. */
 function alertSummary(decision: AlertDecision): AlertSummary {
-  return {
+  return boundedAlertSummary({
     alertId: decision.alertId,
     rule: decision.alert?.ruleName ?? null,
     severity: decision.alert?.severity ?? null,
     schema: decision.schema,
     firedAt: decision.alert?.firedAt ?? null,
-  };
+  });
 }
 
 async function startCapture(client: DurableClient, target: CaptureTarget, decision: AlertDecision, settings: CaptureSettings): Promise<TargetResult> {

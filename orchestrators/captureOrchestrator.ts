@@ -30,9 +30,10 @@ import {
   type ValidateTargetOutput,
   type WatcherRef,
 } from "../activities/contracts.js";
-import { captureDeadline, captureName, type CaptureTargetRef, isCaptureNameFor, isFinalCaptureStatus, nextPollDelaySeconds } from "../domain/capture/plan.js";
+import { boundedWaitDelaySeconds, captureDeadline, captureName, type CaptureTargetRef, isCaptureNameFor, isFinalCaptureStatus, nextPollDelaySeconds } from "../domain/capture/plan.js";
 import type { AlertSummary, CaptureProgress } from "../domain/capture/progress.js";
 import type { CaptureSettings } from "../domain/capture/settings.js";
+import { boundedAlertSummary, statusView } from "../domain/capture/statusView.js";
 import { type CaptureEventFields, type CaptureEventName, eventLine } from "../domain/telemetry/events.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from "./names.js";
 
@@ -66,6 +67,12 @@ const POLLS_PER_GENERATION = 10;
 /** How long a create may stay provisioning, and an agent installing, before alertcap gives up. */
 const CREATE_WAIT_SECONDS = 300;
 const AGENT_WAIT_SECONDS = 900;
+/**
+ * The agent's install and the file's upload are waited for in the generation that needs them (they do not continue
+ * as new): their checks are bounded (about 20, each ~5 history events) whatever ALERTCAP_FILE_WAIT_SECONDS says.
+ */
+const AGENT_WAIT = { firstSeconds: 5, capSeconds: 30, maxChecks: 24 };
+const FILE_WAIT = { firstSeconds: 2, capSeconds: 60, maxChecks: 24 };
 
 /** ARM calls ride out throttling and transient errors here, on top of the SDK's own retries. */
 const armRetry = (() => {
@@ -96,12 +103,18 @@ function emit(context: OrchestrationContext, event: CaptureEventName, progress: 
   context.log(eventLine(event, { target: progress.target, instanceId: context.df.instanceId, captureName: progress.captureName, ...fields }));
 }
 
+/** Publishes a bounded view of the progress: a customStatus over the extension's 16 KB would fail the orchestration. */
+function publish(context: OrchestrationContext, progress: CaptureProgress): void {
+  context.df.setCustomStatus(statusView(progress));
+}
+
 function initialProgress(input: CaptureOrchestrationInput): CaptureProgress {
   return {
     phase: "validating",
     target: input.target.id,
     targetKind: input.target.kind,
-    alert: input.alert,
+    // Bounded again here: the input may come from the management API rather than the webhook.
+    alert: boundedAlertSummary(input.alert ?? { alertId: null, rule: null, severity: null, schema: null, firedAt: null }),
     captureName: null,
     networkWatcher: null,
     networkWatcherStatus: null,
@@ -121,17 +134,47 @@ function initialProgress(input: CaptureOrchestrationInput): CaptureProgress {
   };
 }
 
+/** The two events that stop a capture early, and the sentence that says which one came. */
+interface StopEvents {
+  resolved: Task;
+  stopRequested: Task;
+  /** Why a stop was asked, or null while none was. */
+  asked(): string | null;
+}
+
+/**
+ * Created once per generation, before the orchestrator's first yield, and yielded (in a Task.any) by its first wait,
+ * so an event raised at any moment (while the target is validated, the agent installed, the capture created, or a
+ * status query runs) completes one of these. Such a task completes outside any Task.any, and durable-functions 3.x's
+ * Task.any never looks at children already completed: `asked` must be checked before every step and wait and after
+ * every timer, or the event is lost.
+ */
+function stopEvents(context: OrchestrationContext): StopEvents {
+  const resolved = context.df.waitForExternalEvent(ALERT_RESOLVED_EVENT);
+  const stopRequested = context.df.waitForExternalEvent(STOP_REQUESTED_EVENT);
+  return {
+    resolved,
+    stopRequested,
+    asked: () => {
+      if (resolved.isCompleted) return "the alert was resolved";
+      if (stopRequested.isCompleted) return `an operator asked${stopRequested.result ? ` (${String(stopRequested.result)})` : ""}`;
+      return null;
+    },
+  };
+}
+
 const captureOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput<CaptureOrchestrationInput>();
+  const events = stopEvents(context);
   let state = input.carried;
   const refused = state ? carriedStateProblem(input.target, state) : null;
   if (refused) return yield* finish(context, input, { ...initialProgress(input), phase: "failed", failureReason: refused }, null, "unreadable");
   if (!state) {
-    const started = yield* startCapture(context, input);
+    const started = yield* startCapture(context, input, events);
     if ("failed" in started) return yield* finish(context, input, started.failed, null, "unreadable");
     state = started;
   }
-  const watched = yield* watchCapture(context, input.target, state);
+  const watched = yield* watchCapture(context, input.target, state, events);
   if (watched === "continue") {
     context.df.continueAsNew({ target: input.target, alert: input.alert, carried: { ...state, generation: state.generation + 1 } });
     return undefined;
@@ -159,24 +202,41 @@ function carriedStateProblem(target: CaptureTargetRef, state: WatchState): strin
 function* startCapture(
   context: OrchestrationContext,
   input: CaptureOrchestrationInput,
+  events: StopEvents,
 ): Generator<Task, WatchState | { failed: CaptureProgress }, unknown> {
   const progress = initialProgress(input);
   const orchestrationStartedAt = context.df.currentUtcDateTime;
   const { target } = input;
   const failed = (reason: string) => ({ failed: { ...progress, phase: "failed" as const, failureReason: reason } });
-  context.df.setCustomStatus(progress);
+  /** A stop asked before the capture exists ends the run: nothing is installed or created after it. */
+  const notStarted = (because: string, after = "") => {
+    progress.stopRequestedBecause = because;
+    emit(context, "capture.stopRequested", progress, { because, owned: false });
+    return failed(`No capture was started because ${because} before it started${after}.`);
+  };
+  /** The capture this run created, once it exists: every failure from here stops and deletes it before notifying. */
+  let owned: CaptureRef | null = null;
+  publish(context, progress);
   try {
-    const validation = (yield context.df.callActivityWithRetry(VALIDATE_TARGET, armRetry, { target })) as ValidateTargetOutput;
+    const validating = context.df.callActivityWithRetry(VALIDATE_TARGET, armRetry, { target });
+    // Yielded with the stop events: durable-functions tracks an event task only once it is yielded (an event raised
+    // before is held back until then), so from this first yield on a stop raised at any moment completes them.
+    const first = yield context.df.Task.any([validating, events.resolved, events.stopRequested]);
+    if (first !== validating) return notStarted(events.asked() ?? "a stop was asked");
+    if (validating.isFaulted) throw validating.result;
+    const validation = validating.result as ValidateTargetOutput;
     if (!validation.ok) return failed(validation.reason);
     const { settings, watcher } = validation;
     progress.networkWatcher = `${watcher.resourceGroup}/${watcher.name}`;
     if (validation.agent === "missing") {
-      const problem = yield* installAgent(context, target);
+      if (events.asked()) return notStarted(events.asked()!);
+      const problem = yield* installAgent(context, target, events);
       if (problem) return failed(problem);
     }
 
+    if (events.asked()) return notStarted(events.asked()!);
     progress.phase = "creating";
-    context.df.setCustomStatus(progress);
+    publish(context, progress);
     let name = validation.runningCaptureName;
     if (!name) {
       const created = (yield context.df.callActivityWithRetry(CREATE_CAPTURE, armRetry, {
@@ -188,10 +248,15 @@ function* startCapture(
       })) as CreateCaptureOutput;
       if (!created.ok) return failed(created.reason);
       name = created.captureName;
+      owned = { target, watcher, captureName: name };
     }
-    const owned = !validation.runningCaptureName;
     const ref: CaptureRef = { target, watcher, captureName: name };
-    const provisioned = yield* awaitProvisioned(context, ref);
+    const provisioned = yield* awaitProvisioned(context, ref, events);
+    if ("stopAsked" in provisioned) {
+      // A stop that arrived while the create ran: the capture is stopped at once, not watched.
+      if (!owned) return notStarted(provisioned.stopAsked, `: the running capture ${name}, started by an earlier alertcap run, was not joined`);
+      return notStarted(provisioned.stopAsked, `: the capture ${name}, created as the stop arrived, ${yield* discard(context, owned)}`);
+    }
     if ("failed" in provisioned) {
       // A create that failed is permanent: the failed resource is ours, so it is removed, and nothing is retried.
       if (owned) yield* sendQuietly(context, DELETE_CAPTURE, ref);
@@ -207,33 +272,58 @@ function* startCapture(
       startedAt: now.toISOString(),
       deadline: captureDeadline(now, settings).toISOString(),
     });
-    return { progress, settings, watcher, captureName: name, owned, orchestrationStartedAt: orchestrationStartedAt.toISOString(), generation: 0 };
+    return { progress, settings, watcher, captureName: name, owned: owned !== null, orchestrationStartedAt: orchestrationStartedAt.toISOString(), generation: 0 };
   } catch (error) {
-    return failed(firstLine(error));
+    if (!owned) return failed(firstLine(error));
+    // The capture exists and alertcap will not watch it: left alone it would run untracked to its own limit.
+    return failed(`${firstLine(error)} The capture ${owned.captureName} ${yield* discard(context, owned)}.`);
   }
 }
 
+/**
+ * Stops and deletes a capture this run created and gives up on (the file, if any, stays in Blob storage). Each is
+ * sent under the retry policy and quietly: the run already fails for another reason. Answers what happened to it.
+ */
+function* discard(context: OrchestrationContext, ref: CaptureRef): Generator<Task, string, unknown> {
+  const stopProblem = yield* sendQuietly(context, STOP_CAPTURE, ref);
+  const deleteProblem = yield* sendQuietly(context, DELETE_CAPTURE, ref);
+  if (!stopProblem && !deleteProblem) return "was stopped and deleted";
+  if (!stopProblem) return `was stopped (its delete failed: ${deleteProblem})`;
+  if (!deleteProblem) return "was deleted";
+  return `could not be stopped (${stopProblem}) and may still be running`;
+}
+
 /** Sends the agent's install, then reads its state on durable timers. Answers the problem, or null once installed. */
-function* installAgent(context: OrchestrationContext, target: CaptureTargetRef): Generator<Task, string | null, unknown> {
+function* installAgent(context: OrchestrationContext, target: CaptureTargetRef, events: StopEvents): Generator<Task, string | null, unknown> {
   const sent = (yield context.df.callActivityWithRetry(INSTALL_AGENT, armRetry, { target })) as InstallAgentOutput;
   if (!sent.ok) return sent.reason;
   const giveUpAt = addSeconds(context.df.currentUtcDateTime, AGENT_WAIT_SECONDS);
   let detail = "";
   for (let attempt = 0; context.df.currentUtcDateTime < giveUpAt; attempt++) {
-    yield context.df.createTimer(addSeconds(context.df.currentUtcDateTime, Math.min(30, 5 * 2 ** Math.min(attempt, 3))));
+    yield context.df.createTimer(addSeconds(context.df.currentUtcDateTime, boundedWaitDelaySeconds(attempt, AGENT_WAIT_SECONDS, AGENT_WAIT)));
     const agent = (yield context.df.callActivityWithRetry(AGENT_STATE, armRetry, { target })) as AgentState;
     if (agent.state === "installed") return null;
     if (agent.state === "failed") return agent.reason;
+    // The install goes on in Azure (the agent is harmless), but nothing waits for it once a stop is asked.
+    if (events.asked()) return null;
     detail = agent.detail;
   }
   return `The Network Watcher agent was not ready on ${target.name} within ${AGENT_WAIT_SECONDS} s (${detail}).`;
 }
 
 /** Reads the capture resource on durable timers until its create has succeeded (or failed, for good). */
-function* awaitProvisioned(context: OrchestrationContext, ref: CaptureRef): Generator<Task, { storagePath: string | null } | { failed: string }, unknown> {
+function* awaitProvisioned(
+  context: OrchestrationContext,
+  ref: CaptureRef,
+  events: StopEvents,
+): Generator<Task, { storagePath: string | null } | { failed: string } | { stopAsked: string }, unknown> {
   const giveUpAt = addSeconds(context.df.currentUtcDateTime, CREATE_WAIT_SECONDS);
   for (let attempt = 0; ; attempt++) {
     const resource = (yield context.df.callActivityWithRetry(GET_CAPTURE, armRetry, ref)) as CaptureResourceState;
+    // Checked after every read (an event raised during the create or a read, or in a timer's batch): a stop asked
+    // before the capture started ends the run here, whatever the resource's state.
+    const because = events.asked();
+    if (because) return { stopAsked: because };
     if (!resource.exists) return { failed: `The capture ${ref.captureName} was deleted outside alertcap before it started (${resource.reason}).` };
     if (resource.provisioningState === "Succeeded") return { storagePath: resource.storagePath };
     if (resource.provisioningState === "Failed" || resource.provisioningState === "Canceled") {
@@ -250,21 +340,16 @@ function* awaitProvisioned(context: OrchestrationContext, ref: CaptureRef): Gene
  * Polls Network Watcher on durable timers until the session is final. Answers "continue" when this generation has
  * polled enough and the loop should go on in a fresh history.
  */
-function* watchCapture(context: OrchestrationContext, target: CaptureTargetRef, state: WatchState): Generator<Task, WatchEnd | "continue", unknown> {
+function* watchCapture(
+  context: OrchestrationContext,
+  target: CaptureTargetRef,
+  state: WatchState,
+  events: StopEvents,
+): Generator<Task, WatchEnd | "continue", unknown> {
   const { progress, settings } = state;
   const query: CaptureRef = { target, watcher: state.watcher, captureName: state.captureName };
   const ref: CaptureRef | null = state.owned ? query : null;
-  // Created once per generation, so an event that arrives while an activity runs completes one of these. Such a task
-  // completes outside any Task.any, and durable-functions 3.x's Task.any never looks at children already completed:
-  // `stopAsked` must be checked before every wait and after every timer (an event in the timer's batch), or the event
-  // is lost and the capture runs to its deadline.
-  const resolved = context.df.waitForExternalEvent(ALERT_RESOLVED_EVENT);
-  const stopRequested = context.df.waitForExternalEvent(STOP_REQUESTED_EVENT);
-  const stopAsked = (): string | null => {
-    if (resolved.isCompleted) return "the alert was resolved";
-    if (stopRequested.isCompleted) return `an operator asked${stopRequested.result ? ` (${String(stopRequested.result)})` : ""}`;
-    return null;
-  };
+  const { resolved, stopRequested, asked: stopAsked } = events;
   const deadline = new Date(progress.deadline!);
   // If Network Watcher has not stopped a capture this long after alertcap asked it to, stop waiting.
   const giveUpAt = addSeconds(deadline, Math.max(120, settings.stopGraceSeconds));
@@ -313,7 +398,7 @@ function* watchCapture(context: OrchestrationContext, target: CaptureTargetRef, 
     let fireAt = addSeconds(now, delay);
     if (!progress.stopRequestedBecause && fireAt > deadline) fireAt = deadline;
     progress.nextPollAt = fireAt.toISOString();
-    context.df.setCustomStatus(progress);
+    publish(context, progress);
     const timer = context.df.createTimer(fireAt);
     if (progress.stopRequestedBecause) {
       yield timer;
@@ -347,7 +432,7 @@ function* stopCapture(context: OrchestrationContext, ref: CaptureRef | null, pro
     return;
   }
   progress.phase = "stopping";
-  context.df.setCustomStatus(progress);
+  publish(context, progress);
   try {
     // Sent, not waited for: the watch loop sees the session Stopped on a later poll.
     yield context.df.callActivityWithRetry(STOP_CAPTURE, armRetry, ref);
@@ -389,7 +474,7 @@ function* finish(
       else findings.push(file.problem);
     } else {
       progress.phase = "analysing";
-      context.df.setCustomStatus(progress);
+      publish(context, progress);
       try {
         const analysis = (yield context.df.callActivityWithRetry(ANALYSE_CAPTURE, armRetry, { storagePath: file.storagePath })) as AnalyseOutput;
         progress.analysis = analysis.summary;
@@ -401,9 +486,13 @@ function* finish(
     }
   }
 
+  if (query && state?.owned && end === "unreadable") {
+    // alertcap gives up on a capture it created: stopped and deleted, not left running untracked to its own limit.
+    progress.failureReason = `${progress.failureReason ?? "alertcap gave up on the capture."} The capture ${query.captureName} ${yield* discard(context, query)}.`;
+  }
   const failed = progress.failureReason !== null;
   progress.phase = "notifying";
-  context.df.setCustomStatus({ ...progress, analysis: null });
+  publish(context, progress);
   try {
     progress.notifications = (yield context.df.callActivityWithRetry(NOTIFY, notifyRetry, {
       instanceId: context.df.instanceId,
@@ -418,12 +507,12 @@ function* finish(
 
   if (query && state?.owned && state.settings.deleteCaptureWhenDone && end !== "deleted" && isFinalCaptureStatus(progress.networkWatcherStatus)) {
     progress.phase = "cleaning-up";
-    context.df.setCustomStatus({ ...progress, analysis: null });
+    publish(context, progress);
     // Sent, not waited for: the file stays whatever happens to the resource.
     yield* sendQuietly(context, DELETE_CAPTURE, query);
   }
   progress.phase = failed ? "failed" : "completed";
-  context.df.setCustomStatus({ ...progress, analysis: null });
+  publish(context, progress);
   emit(context, failed ? "capture.failed" : "capture.completed", progress, {
     reason: progress.failureReason,
     stopReason: progress.stopReason,
@@ -440,7 +529,7 @@ function* locateFile(
   progress: CaptureProgress,
 ): Generator<Task, { storagePath: string } | { problem: string }, unknown> {
   progress.phase = "locating";
-  context.df.setCustomStatus(progress);
+  publish(context, progress);
   const giveUpAt = addSeconds(context.df.currentUtcDateTime, settings.fileWaitSeconds);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -455,7 +544,7 @@ function* locateFile(
     if (now >= giveUpAt) {
       return { problem: `The capture file did not appear at ${progress.storagePath} within ${settings.fileWaitSeconds} s of the capture stopping.` };
     }
-    const next = addSeconds(now, Math.min(60, 2 * 2 ** Math.min(attempt, 5)));
+    const next = addSeconds(now, boundedWaitDelaySeconds(attempt, settings.fileWaitSeconds, FILE_WAIT));
     yield context.df.createTimer(next > giveUpAt ? giveUpAt : next);
   }
 }

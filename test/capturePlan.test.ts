@@ -1,7 +1,7 @@
 // Capture planning and settings: the names alertcap gives captures (and recognises as its own), what it asks
 // Network Watcher for, and how app settings are read.
 import { describe, expect, it } from "vitest";
-import { captureName, captureNameStartTime, captureTarget, isCaptureNameFor, nextPollDelaySeconds, type CaptureTargetRef } from "../domain/capture/plan.js";
+import { boundedWaitDelaySeconds, captureName, captureNameStartTime, captureTarget, isCaptureNameFor, nextPollDelaySeconds, type CaptureTargetRef } from "../domain/capture/plan.js";
 import { parseCaptureSettings, storageAccountFor } from "../domain/capture/settings.js";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
@@ -76,5 +76,24 @@ describe("capture settings", () => {
     expect(errors).toMatch(/ALERTCAP_CAPTURE_FILTERS is not a valid filter list/);
     expect(errors).toMatch(/ALERTCAP_INSTALL_AGENT must be true or false/);
     expect(parseCaptureSettings({}).ok).toBe(false);
+  });
+});
+
+describe("waits outside the watch loop (the file's upload, the agent's install)", () => {
+  const FILE_WAIT = { firstSeconds: 2, capSeconds: 60, maxChecks: 24 };
+  /** How many checks a wait of `total` seconds makes before giving up (its history grows with this). */
+  const checks = (total: number, wait: typeof FILE_WAIT) => {
+    let elapsed = 0;
+    let n = 1;
+    while (elapsed < total) elapsed += boundedWaitDelaySeconds(n++ - 1, total, wait);
+    return n;
+  };
+
+  it("check quickly at first, as before, and take a bounded number of checks however long the wait", () => {
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => boundedWaitDelaySeconds(n, 600, FILE_WAIT))).toEqual([2, 4, 8, 16, 32, 60, 60]);
+    // ALERTCAP_FILE_WAIT_SECONDS at its maximum, 2 hours: at 60 s a pause this was ~125 checks in one history.
+    expect(checks(7200, FILE_WAIT)).toBeLessThanOrEqual(24);
+    expect(checks(600, FILE_WAIT)).toBeLessThanOrEqual(24);
+    expect(checks(900, { firstSeconds: 5, capSeconds: 30, maxChecks: 24 })).toBeLessThanOrEqual(24);
   });
 });

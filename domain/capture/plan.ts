@@ -99,6 +99,17 @@ export function nextPollDelaySeconds(pollsSoFar: number, pollSeconds: number): n
   return Math.max(1, Math.min(pollSeconds, 5 * 2 ** Math.min(pollsSoFar, 10)));
 }
 
+/**
+ * The pause before the next check of a wait outside the watch loop (the file's upload, the agent's install), which
+ * does not continue as new: each check and its timer add history, so their count must not grow with the wait.
+ * Pauses double from `firstSeconds` up to `capSeconds`, a cap raised for long waits so that the doubling phase plus
+ * the steady phase stay near `maxChecks` checks (a 2-hour file wait: ~20 checks, not ~125).
+ */
+export function boundedWaitDelaySeconds(checksSoFar: number, totalSeconds: number, wait: { firstSeconds: number; capSeconds: number; maxChecks: number }): number {
+  const cap = Math.max(wait.capSeconds, Math.ceil((totalSeconds * 2) / wait.maxChecks));
+  return Math.max(1, Math.min(cap, wait.firstSeconds * 2 ** Math.min(checksSoFar, 20)));
+}
+
 /** When alertcap stops the capture itself if Network Watcher has not: its own time limit plus a grace period. */
 export function captureDeadline(startedAt: Date, settings: Pick<CaptureSettings, "timeLimitSeconds" | "stopGraceSeconds">): Date {
   return new Date(startedAt.getTime() + (settings.timeLimitSeconds + settings.stopGraceSeconds) * 1000);

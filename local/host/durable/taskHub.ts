@@ -464,6 +464,8 @@ export class TaskHub {
     carried: InboxMessage[] = [],
   ): void {
     const now = this.clock.now();
+    const refused = customStatusRefusal(state.customStatus);
+    if (refused) state = { ...state, customStatus: undefined, error: refused };
     const actions = flattenActions(state);
     const unsupported = actions.find(
       (a) => !takesSequenceNumber(a) && a.actionType !== ActionType.WaitForExternalEvent && a.actionType !== ActionType.ContinueAsNew,
@@ -720,4 +722,14 @@ function describeDifference(a: OrchestratorState, b: OrchestratorState): string 
   if (!isDeepStrictEqual(a.customStatus, b.customStatus)) return "customStatus differs";
   if (!isDeepStrictEqual(a.output, b.output)) return "output differs";
   return "state differs";
+}
+
+/**
+ * The extension's refusal of an oversized custom status (MessagePayloadDataConverter.Serialize(value, 16): the JSON's
+ * UTF-16 size, floor(bytes / 1024), over 16 KB), which fails the orchestration in Azure; null when it is accepted.
+ */
+export function customStatusRefusal(customStatus: unknown): string | null {
+  if (customStatus === undefined) return null;
+  const kb = Math.floor((JSON.stringify(customStatus) ?? "").length * 2 / 1024);
+  return kb > 16 ? `The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. The current payload size is ${kb} KB.` : null;
 }
