@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PacketRecorder, type PacketSourceMode, type RecordingSpec } from "../local/arm-emulator/capture/recorder.js";
+import { until } from "../local/arm-emulator/testing/waiting.js";
 import { BLOCK_PROBES, blockAddresses, homeAddresses, homeBlock, probedBlock } from "../local/traffic/addresses.js";
 import type { TrafficProfile } from "../local/traffic/profile.js";
 import { syntheticVmTraffic } from "../local/traffic/syntheticTraffic.js";
@@ -139,6 +140,22 @@ function expectEveryKindOfTraffic(frames: Frame[]): void {
   }
 }
 
+/** Whole frames in a classic pcap that may still be being written. */
+function packetsIn(path: string): number {
+  let file: Buffer;
+  try {
+    file = readFileSync(path);
+  } catch {
+    return 0;
+  }
+  let packets = 0;
+  for (let offset = 24; offset + 16 <= file.length; offset += 16 + file.readUInt32LE(offset + 8)) {
+    if (offset + 16 + file.readUInt32LE(offset + 8) > file.length) break;
+    packets++;
+  }
+  return packets;
+}
+
 /** Source and destination IPv4 address of every frame of a classic pcap with Ethernet framing (what lo gives). */
 function endpoints(file: Buffer): Array<[string, string]> {
   const ends: Array<[string, string]> = [];
@@ -157,6 +174,9 @@ describe.skipIf(!tcpdumpRecords)("recorded with tcpdump", () => {
     const packets = recorder("tcpdump");
     const recording = await packets.start(spec("vm-a"));
     await sendFunctionKey();
+    // A loaded machine may start the shared silent host after the first round has gone: wait (on the file tcpdump
+    // writes packet by packet) until a second round is in, so every kind of exchange has had its turn.
+    await until(() => packetsIn(spec("vm-a").outputPath) >= 150, "two rounds of the VM's traffic in the file", 30_000);
     const result = await recording.stop();
     expect(keysReceived).toContain(FUNCTION_KEY); // the key did cross loopback while tcpdump listened
 
