@@ -107,8 +107,17 @@ describe("reliability", () => {
       const res = await fetch(`${stack.url}/api/captures?status=Running,Pending&code=${stack.functionKey}`);
       return ((await res.json()) as { count: number }).count === 0 ? true : undefined;
     }, "the storm's captures to finish", 120_000);
+    // A started incident makes one capture, or none when a Resolved reached it before its capture existed (the run
+    // then ends saying no capture was started; in Azure an event addressed to the instance ID reaches whichever
+    // execution runs): never more than one per started incident, and the storm as a whole does capture.
     const byTarget = await capturesByTarget();
-    for (const vm of stormVms) expect(byTarget.get(vm.toLowerCase())?.length ?? 0).toBe(perVm.get(vm.toLowerCase()));
+    let total = 0;
+    for (const vm of stormVms) {
+      const captures = byTarget.get(vm.toLowerCase())?.length ?? 0;
+      expect(captures).toBeLessThanOrEqual(perVm.get(vm.toLowerCase())!);
+      total += captures;
+    }
+    expect(total).toBeGreaterThan(0);
   }, 200_000);
 
   it("finishes every incident after the host is killed with SIGKILL at random moments, with no duplicate capture or lost notification", async () => {

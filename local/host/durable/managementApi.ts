@@ -113,8 +113,12 @@ export class DurableHttpApi {
           return this.control(await this.hub.suspend(id, reason));
         case "resume":
           return this.control(await this.hub.resume(id, reason));
-        default:
+        case "rewind":
+        case "restart":
           return message(501, `The local host does not implement the "${operation}" operation.`);
+        default:
+          // The extension answers a route it does not know with 404, not a server error.
+          return { status: 404, headers: {} };
       }
     }
     return { status: 404, headers: {} };
