@@ -2,6 +2,7 @@
 // over 16 KB in UTF-16 (MessagePayloadDataConverter.Serialize(value, 16)) and fails the orchestration, before any
 // capture or notification. Alert text, Network Watcher's errors and failure reasons are not ours to size, so the
 // published view is cut until it fits, whatever the inputs.
+import { truncate } from "../truncate.js";
 import type { AlertSummary, CaptureProgress } from "./progress.js";
 
 /** The extension's arithmetic: floor(UTF-16 bytes / 1024) > 16 is refused. */
@@ -11,12 +12,8 @@ const STATUS_BUDGET_CHARS = 7_000;
 /** Longest alert string alertcap keeps: enough to recognise a rule or an alert ID, never enough to crowd a status. */
 export const ALERT_TEXT_MAX_CHARS = 300;
 
-/** Cuts a string to `max` characters, saying so with an ellipsis. */
-export function cutText(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
-}
-
-const cutOrNull = (text: string | null | undefined, max: number): string | null => (typeof text === "string" ? cutText(text, max) : null);
+// Cut with the shared truncate: it never splits a surrogate pair, which would leave a lone surrogate in the status.
+const cutOrNull = (text: string | null | undefined, max: number): string | null => (typeof text === "string" ? truncate(text, max) : null);
 
 /** The alert's fields, each cut to ALERT_TEXT_MAX_CHARS: taken from a webhook body that anyone may size. */
 export function boundedAlertSummary(alert: AlertSummary): AlertSummary {
@@ -31,7 +28,7 @@ export function boundedAlertSummary(alert: AlertSummary): AlertSummary {
 
 /** Every string cut to `maxText`, every list to its first `maxItems`, nesting below `depth` dropped. */
 function bound(value: unknown, maxText: number, maxItems: number, depth = 4): unknown {
-  if (typeof value === "string") return cutText(value, maxText);
+  if (typeof value === "string") return truncate(value, maxText);
   if (value === null || typeof value !== "object") return value;
   if (depth === 0) return null;
   if (Array.isArray(value)) return value.slice(0, maxItems).map((v) => bound(v, maxText, maxItems, depth - 1));

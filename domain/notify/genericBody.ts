@@ -44,7 +44,7 @@
 
 import { MAX_FINDINGS, MAX_LINE_CHARS, type CaptureOutcome, type CaptureSummary, type NotificationEvent } from "./summary.js";
 import { firstThatFits, type TextLimits } from "./shrink.js";
-import { truncate } from "./text.js";
+import { truncate } from "../truncate.js";
 
 export const GENERIC_SCHEMA_VERSION = 1;
 

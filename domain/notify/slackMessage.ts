@@ -7,7 +7,8 @@
 
 import type { CaptureSummary } from "./summary.js";
 import { firstThatFits, type TextLimits } from "./shrink.js";
-import { defangUrls, fitEscaped, oneLine, truncate } from "./text.js";
+import { truncate } from "../truncate.js";
+import { defangUrls, fitEscaped, oneLine } from "./text.js";
 
 export const SLACK_MAX_BLOCKS = 50;
 export const SLACK_SECTION_TEXT_MAX = 3000;

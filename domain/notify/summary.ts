@@ -4,10 +4,9 @@
 
 import { createHash } from "node:crypto";
 import type { AlertSummary, CaptureProgress } from "../capture/progress.js";
-import { sanitiseText, truncate } from "./text.js";
+import { truncate } from "../truncate.js";
+import { sanitiseText } from "./text.js";
 import { isManagementUrl, scrubSecrets, stripUrlSecrets } from "./urlSecrets.js";
-
-export { truncate } from "./text.js";
 
 export type NotificationEvent = "capture.started" | "capture.completed" | "capture.failed";
 

@@ -2,6 +2,7 @@
 // people or packets alertcap does not control. Before it reaches any format it is made safe to show and to measure:
 // characters that hide or reorder what a reader sees are removed, and every cut keeps surrogate pairs whole. Each chat
 // format then escapes its own markup (Teams markdown here, Slack mrkdwn in slackMessage.ts).
+import { truncate } from "../truncate.js";
 
 // C0/C1 controls except tab, newline and carriage return; DEL.
 const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
@@ -41,15 +42,6 @@ export function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").trim();
 }
 
-/** `text` cut to at most `maxChars` UTF-16 units, ending in "…" when cut, never splitting a surrogate pair. */
-export function truncate(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  if (maxChars <= 0) return "";
-  let end = maxChars - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
 
 /**
  * `text` cut, then escaped, so that the escaped result is at most `maxChars` long. Cutting before escaping means no
