@@ -51,11 +51,16 @@ export class VirtualClock implements Clock {
   advanceTo(to: Date): void {
     const target = to.getTime();
     if (target < this.current) return;
-    this.pending.sort((a, b) => a.at - b.at);
-    while (this.pending.length > 0 && this.pending[0]!.at <= target) {
-      const next = this.pending.shift()!;
-      this.current = next.at;
-      next.callback();
+    // The earliest is picked afresh each time: a callback may schedule another that falls due before those pending.
+    for (;;) {
+      let earliest = -1;
+      for (let i = 0; i < this.pending.length; i++) {
+        if (earliest < 0 || this.pending[i]!.at < this.pending[earliest]!.at) earliest = i;
+      }
+      if (earliest < 0 || this.pending[earliest]!.at > target) break;
+      const [next] = this.pending.splice(earliest, 1);
+      this.current = next!.at;
+      next!.callback();
     }
     this.current = target;
   }
