@@ -48,6 +48,8 @@ beforeAll(async () => {
     inventory: SAMPLE_INVENTORY,
     blobConnectionString: blob,
     clock,
+    // Clients poll at their own interval (a 10 s Retry-After would stall a poll that comes before the operation ended).
+    lroRetryAfterSeconds: 0,
     timings: { createSeconds: fast, captureStartSeconds: fast, queryStatusSeconds: 0, stopSeconds: fast, deleteSeconds: fast, blobUploadDelaySeconds: fast },
     trafficProfiles: { [vmId("vm-win-1")]: "healthy" },
     log: () => {},
@@ -341,4 +343,44 @@ describe("continuous capture requests", () => {
     const newer = await put("new-api", { ...base, continuousCapture: true }, "2024-05-01");
     expect((newer.json as { properties: Record<string, unknown> }).properties).toHaveProperty("continuousCapture", true);
   });
+});
+
+describe("continuous capture on the real clock", () => {
+  let live: ArmEmulator;
+  let liveNetwork: NetworkManagementClient;
+
+  beforeAll(async () => {
+    live = await startArmEmulator({ inventory: SAMPLE_INVENTORY, blobConnectionString: azuriteConnectionString(azurite.ready[0]!), speedFactor: 50, log: () => {} });
+    liveNetwork = networkClient(live, SUB);
+  });
+
+  afterAll(async () => {
+    await live?.close();
+  });
+
+  it("cuts the VM's recorded traffic (tcpdump where it can record) into files as it arrives", async () => {
+    const created = await liveNetwork.packetCaptures.beginCreateAndWait(
+      RG,
+      NW,
+      "live-ring",
+      continuous(vmId("vm-web-1"), { fileCount: 2, fileSizeInBytes: 8_000 }),
+      { updateIntervalInMs: 20 },
+    );
+    await until(() => (live.capture("live-ring")?.ring?.machines[0]?.deleted ?? 0) >= 1, "the ring to delete its oldest file", 30_000);
+    await liveNetwork.packetCaptures.stop(RG, NW, "live-ring", { updateIntervalInMs: 20 });
+    const stored = await live.whenCaptureFileStored(created.id ?? "");
+    const snapshot = live.capture("live-ring");
+    expect(snapshot?.file.source).toBe(stored.source);
+    const blobs = await blobsUnder(created.storageLocation?.storagePath ?? "");
+    expect(blobs.map((blob) => blob.name)).toEqual(stored.blobs.map((blob) => blob.blobName));
+    expect(blobs).toHaveLength(2);
+    for (const blob of blobs) {
+      expect(blob.bytes).toBeLessThanOrEqual(8_000);
+      const { times } = pcapContents(await download(blob.name));
+      expect(times.length).toBeGreaterThan(0);
+      // Real time: the packets were recorded while the file was open (a file opens with its first packet).
+      expect(Math.min(...times)).toBeGreaterThanOrEqual(blob.openedAt.getTime());
+    }
+    expect(blobs[0]!.closedAt.getTime()).toBeLessThanOrEqual(blobs[1]!.openedAt.getTime());
+  }, 60_000);
 });

@@ -11,6 +11,8 @@ import {
   ipPacket,
   tcpSegment,
   udpDatagram,
+  PCAP_GLOBAL_HEADER_BYTES,
+  PCAP_RECORD_HEADER_BYTES,
   TCP_ACK,
   TCP_FIN,
   TCP_PSH,
@@ -102,14 +104,11 @@ export function ringFileRounds(
   // The round sizes vary by a few bytes (a request path grows with the round number): keep 2 % spare.
   const roundBytes = pcapBytes(roundsOfTraffic(vmKey, filters, trafficStartMs, [firstRound], profile), snaplen) * 1.02;
   if (roundBytes === 0) return { rounds: [], nextFirstRound: undefined };
-  const count = Math.max(1, Math.floor((fileSizeBytes - PCAP_HEADER_BYTES) / roundBytes));
+  const count = Math.max(1, Math.floor((fileSizeBytes - PCAP_GLOBAL_HEADER_BYTES) / roundBytes));
   const held = Math.min(count, MAX_ROUNDS);
   const rounds = Array.from({ length: held }, (_, k) => firstRound + Math.floor((k * count) / held));
   return { rounds, nextFirstRound: firstRound + count };
 }
-
-const PCAP_HEADER_BYTES = 24;
-const PCAP_RECORD_HEADER_BYTES = 16;
 
 /** Bytes the packets take in a pcap file (record headers included, each cut to `snaplen`). */
 function pcapBytes(packets: Packet[], snaplen: number): number {

@@ -7,8 +7,8 @@
 
 import { isIPv4 } from "node:net";
 
-const PCAP_GLOBAL_HEADER_BYTES = 24;
-const PCAP_RECORD_HEADER_BYTES = 16;
+export const PCAP_GLOBAL_HEADER_BYTES = 24;
+export const PCAP_RECORD_HEADER_BYTES = 16;
 const LINKTYPE_ETHERNET = 1;
 
 export interface SyntheticTrafficHints {
