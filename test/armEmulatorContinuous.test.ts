@@ -233,6 +233,43 @@ describe("continuous capture", () => {
     }
   });
 
+  it("keeps one ring per scale-set instance, in its own subfolder; the session ends when its last instance stops", async () => {
+    const vmss = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-api`;
+    const created = await network.packetCaptures.beginCreateAndWait(
+      RG,
+      NW,
+      "ring-vmss",
+      { ...continuous(vmss, { fileCount: 2, fileSizeInBytes: 30_000 }), targetType: "AzureVMSS" },
+      { updateIntervalInMs: 20 },
+    );
+    const storagePath = created.storageLocation?.storagePath ?? "";
+    expect(storagePath).toMatch(/\/virtualmachinescalesets\/vmss-api\/\d{4}\/\d{2}\/\d{2}\/packetcapture_\d{2}_\d{2}_\d{2}_\d{3}$/);
+    // Instance 2 is stopped: two rings, and the recorded free text for the third.
+    const running = await waitForStatus("ring-vmss", "Running");
+    expect(running.packetCaptureError).toEqual([`${vmss}/virtualMachines/2 does not exist or is in stopped state.`]);
+    await advanceUntil(() => (emulator.capture("ring-vmss")?.ring?.machines ?? []).every((machine) => machine.deleted >= 1));
+    const names = (await blobsUnder(storagePath)).map((blob) => blob.name.slice(new URL(storagePath).pathname.length - CONTAINER.length - 1));
+    expect(names.filter((name) => name.startsWith("vmss-api_0/"))).toHaveLength(2);
+    expect(names.filter((name) => name.startsWith("vmss-api_1/"))).toHaveLength(2);
+    expect(names.every((name) => /^vmss-api_[01]\/vmss-api_[01]_\d{6}\.cap$/.test(name))).toBe(true);
+
+    emulator.setPowerState(`${vmss}/virtualMachines/0`, "deallocated");
+    try {
+      expect((await statusOf("ring-vmss")).packetCaptureStatus).toBe("Running");
+      emulator.setPowerState(`${vmss}/virtualMachines/1`, "deallocated");
+      const ended = await statusOf("ring-vmss");
+      expect(ended.packetCaptureStatus).toBe("Error");
+      expect(ended.packetCaptureError).toEqual(
+        expect.arrayContaining([`${vmss}/virtualMachines/0 does not exist or is in stopped state.`, `${vmss}/virtualMachines/1 does not exist or is in stopped state.`]),
+      );
+      const stored = await emulator.whenCaptureFileStored(created.id ?? "");
+      expect(stored.blobs).toHaveLength(4);
+    } finally {
+      emulator.setPowerState(`${vmss}/virtualMachines/0`, "running");
+      emulator.setPowerState(`${vmss}/virtualMachines/1`, "running");
+    }
+  });
+
   it("plays a failure that starts at a chosen instant: SERVFAIL only in files after it", async () => {
     // 20 s into the session (a file holds about 4 s of this VM's traffic).
     const failureStarts = new Date(clock.now().getTime() + 20_000);
