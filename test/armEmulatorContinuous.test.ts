@@ -67,6 +67,11 @@ function continuous(target: string, captureSettings: NonNullable<PacketCapture["
   return { target, targetType: "AzureVM", storageLocation: { storageId: STORAGE }, continuousCapture: true, captureSettings, ...extra };
 }
 
+/** Creates a continuous capture under the westus2 watcher and waits for the create operation to succeed. */
+function createRing(name: string, capture: PacketCapture, client: NetworkManagementClient = network) {
+  return client.packetCaptures.beginCreateAndWait(RG, NW, name, capture, { updateIntervalInMs: 20 });
+}
+
 async function statusOf(name: string): Promise<PacketCaptureQueryStatusResult> {
   return network.packetCaptures.getStatus(RG, NW, name, { updateIntervalInMs: 20 });
 }
@@ -134,13 +139,7 @@ async function download(name: string): Promise<Buffer> {
 
 describe("continuous capture", () => {
   it("runs a ring: rotates by size, keeps at most fileCount files, uploads the open file on stop", async () => {
-    const created = await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "ring",
-      continuous(vmId("vm-web-1"), { fileCount: 3, fileSizeInBytes: 40_000, sessionTimeLimitInSeconds: 3600 }),
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("ring", continuous(vmId("vm-web-1"), { fileCount: 3, fileSizeInBytes: 40_000, sessionTimeLimitInSeconds: 3600 }));
     expect(created).toMatchObject({
       provisioningState: "Succeeded",
       continuousCapture: true,
@@ -192,13 +191,7 @@ describe("continuous capture", () => {
   });
 
   it("ends a session at sessionTimeLimitInSeconds with TimeExceeded, its last file closed at the limit", async () => {
-    const created = await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "ring-limit",
-      continuous(vmId("vm-web-1"), { fileCount: 100, fileSizeInBytes: 100_000, sessionTimeLimitInSeconds: 30 }),
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("ring-limit", continuous(vmId("vm-web-1"), { fileCount: 100, fileSizeInBytes: 100_000, sessionTimeLimitInSeconds: 30 }));
     const running = await waitForStatus("ring-limit", "Running");
     const limit = (running.captureStartTime?.getTime() ?? 0) + 30_000;
     await advanceUntil(() => emulator.capture("ring-limit")?.packetCaptureStatus === "Stopped");
@@ -211,13 +204,7 @@ describe("continuous capture", () => {
   });
 
   it("ends with Error and free text when the VM is deallocated mid-session, uploading the open file", async () => {
-    const created = await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "ring-dealloc",
-      continuous(vmId("vm-win-1"), { fileCount: 10, fileSizeInBytes: 30_000 }),
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("ring-dealloc", continuous(vmId("vm-win-1"), { fileCount: 10, fileSizeInBytes: 30_000 }));
     await waitForStatus("ring-dealloc", "Running");
     await advanceUntil(() => (emulator.capture("ring-dealloc")?.ring?.machines[0]?.nextSeq ?? 0) >= 3);
     emulator.setPowerState(vmId("vm-win-1"), "deallocated");
@@ -235,13 +222,7 @@ describe("continuous capture", () => {
 
   it("keeps one ring per scale-set instance, in its own subfolder; the session ends when its last instance stops", async () => {
     const vmss = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-api`;
-    const created = await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "ring-vmss",
-      { ...continuous(vmss, { fileCount: 2, fileSizeInBytes: 30_000 }), targetType: "AzureVMSS" },
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("ring-vmss", { ...continuous(vmss, { fileCount: 2, fileSizeInBytes: 30_000 }), targetType: "AzureVMSS" });
     const storagePath = created.storageLocation?.storagePath ?? "";
     expect(storagePath).toMatch(/\/virtualmachinescalesets\/vmss-api\/\d{4}\/\d{2}\/\d{2}\/packetcapture_\d{2}_\d{2}_\d{2}_\d{3}$/);
     // Instance 2 is stopped: two rings, and the recorded free text for the third.
@@ -274,13 +255,7 @@ describe("continuous capture", () => {
     // 20 s into the session (a file holds about 4 s of this VM's traffic).
     const failureStarts = new Date(clock.now().getTime() + 20_000);
     emulator.setTrafficProfile(vmId("vm-win-1"), { failingFrom: failureStarts });
-    const created = await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "ring-failing",
-      continuous(vmId("vm-win-1"), { fileCount: 50, fileSizeInBytes: 30_000, sessionTimeLimitInSeconds: 60 }),
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("ring-failing", continuous(vmId("vm-win-1"), { fileCount: 50, fileSizeInBytes: 30_000, sessionTimeLimitInSeconds: 60 }));
     await waitForStatus("ring-failing", "Running");
     await advanceUntil(() => emulator.capture("ring-failing")?.packetCaptureStatus === "Stopped");
     await emulator.whenCaptureFileStored(created.id ?? "");
@@ -302,16 +277,8 @@ describe("continuous capture", () => {
 
   it("counts continuous sessions against the region's limit, and lets a VM with a ring also get a one-off capture", async () => {
     // westus2 (no limit in the inventory): a one-off capture beside a running continuous one on the same VM.
-    await network.packetCaptures.beginCreateAndWait(RG, NW, "ring-beside", continuous(vmId("vm-web-1"), { fileCount: 2, fileSizeInBytes: 50_000 }), {
-      updateIntervalInMs: 20,
-    });
-    await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "alert-beside",
-      { target: vmId("vm-web-1"), storageLocation: { storageId: STORAGE }, timeLimitInSeconds: 300 },
-      { updateIntervalInMs: 20 },
-    );
+    await createRing("ring-beside", continuous(vmId("vm-web-1"), { fileCount: 2, fileSizeInBytes: 50_000 }));
+    await createRing("alert-beside", { target: vmId("vm-web-1"), storageLocation: { storageId: STORAGE }, timeLimitInSeconds: 300 });
     await waitForStatus("ring-beside", "Running");
     await waitForStatus("alert-beside", "Running");
 
@@ -396,13 +363,7 @@ describe("continuous capture on the real clock", () => {
   });
 
   it("cuts the VM's recorded traffic (tcpdump where it can record) into files as it arrives", async () => {
-    const created = await liveNetwork.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "live-ring",
-      continuous(vmId("vm-web-1"), { fileCount: 2, fileSizeInBytes: 8_000 }),
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("live-ring", continuous(vmId("vm-web-1"), { fileCount: 2, fileSizeInBytes: 8_000 }), liveNetwork);
     await until(() => (live.capture("live-ring")?.ring?.machines[0]?.deleted ?? 0) >= 1, "the ring to delete its oldest file", 30_000);
     await liveNetwork.packetCaptures.stop(RG, NW, "live-ring", { updateIntervalInMs: 20 });
     const stored = await live.whenCaptureFileStored(created.id ?? "");

@@ -533,9 +533,8 @@ export class CaptureSessions {
     const { record } = runtime;
     const ring = runtime.ring as ContinuousRing;
     try {
-      const uploadLag = new Promise<void>((resolve) => this.settings.scheduler.after(this.settings.timings.blobUploadDelaySeconds, resolve));
       // An injected capture failure loses the open file, like a one-off capture's.
-      await ring.finish(cause !== "fault", uploadLag);
+      await ring.finish(cause !== "fault", this.uploadLag());
       const files = ring.state.machines.flatMap((machine) => machine.files);
       record.file.bytes = files.reduce((sum, file) => sum + file.bytes, 0);
       record.file.packets = files.reduce((sum, file) => sum + file.packets, 0);
@@ -547,13 +546,26 @@ export class CaptureSessions {
       if (ring.state.storageError !== undefined) record.file.uploadError = ring.state.storageError;
       const last = files.at(-1);
       if (last) record.file.localPath = last.localPath;
-      record.file.stored = true;
-      record.file.pending = false;
-      runtime.stored.resolve(storedFile(record));
+      this.delivered(runtime);
     } catch (error) {
-      record.file.uploadError ??= (error as Error).message;
-      runtime.stored.reject(error as Error);
+      this.notDelivered(runtime, error as Error);
     }
+  }
+
+  /** Storage's lag between a session's end and its file in the container. */
+  private uploadLag(): Promise<void> {
+    return new Promise<void>((resolve) => this.settings.scheduler.after(this.settings.timings.blobUploadDelaySeconds, resolve));
+  }
+
+  private delivered(runtime: SessionRuntime): void {
+    runtime.record.file.stored = true;
+    runtime.record.file.pending = false;
+    runtime.stored.resolve(storedFile(runtime.record));
+  }
+
+  private notDelivered(runtime: SessionRuntime, error: Error): void {
+    runtime.record.file.uploadError ??= error.message;
+    runtime.stored.reject(error);
   }
 
   private fail(runtime: SessionRuntime, status: PcStatus, errors: string[]): void {
@@ -579,14 +591,11 @@ export class CaptureSessions {
       record.file.bytes = files.reduce((sum, file) => sum + file.bytes, 0);
       record.file.packets = files.reduce((sum, file) => sum + file.packets, 0);
       record.file.byteLimitReached = cause === "bytes" || (result?.byteLimitReached ?? record.file.byteLimitReached ?? false);
-      await new Promise<void>((resolve) => this.settings.scheduler.after(this.settings.timings.blobUploadDelaySeconds, resolve));
+      await this.uploadLag();
       await this.upload(runtime, files);
-      record.file.stored = true;
-      record.file.pending = false;
-      runtime.stored.resolve(storedFile(record));
+      this.delivered(runtime);
     } catch (error) {
-      record.file.uploadError ??= (error as Error).message;
-      runtime.stored.reject(error as Error);
+      this.notDelivered(runtime, error as Error);
     }
   }
 
