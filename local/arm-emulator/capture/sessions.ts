@@ -134,11 +134,13 @@ export class CaptureSessions {
     runtime.concluded = true;
     if (record.file.stored) runtime.stored.resolve(storedFile(record));
     else if (record.file.pending && record.ring) {
-      runtime.ring = this.ringFor(record, record.ring, 0);
-      runtime.ring.halt(this.settings.time.nowMs());
+      // Ended but its open files not uploaded yet: a synthetic ring's last files are made again, up to the end.
+      const endedAt = Date.parse(record.session.endedAt ?? "");
+      runtime.ring = this.ringFor(record, record.ring, 0, false);
+      void runtime.ring.start();
+      runtime.ring.halt(Number.isNaN(endedAt) ? this.settings.time.nowMs() : endedAt);
       void this.finishRing(runtime, undefined);
-    }
-    else if (record.file.pending) {
+    } else if (record.file.pending) {
       runtime.recordingResult = Promise.resolve(undefined);
       void this.finishFile(runtime, undefined);
     } else runtime.stored.reject(new Error(`capture ${record.name} ended without a file`));
