@@ -16,6 +16,9 @@ import { startArmEmulator, type ArmEmulator } from "../local/arm-emulator/armEmu
 import { VirtualClock } from "../local/host/durable/clock.js";
 import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
 import { rawArmRequest } from "../local/arm-emulator/testing/rawArmRequest.js";
+import { buildPcap, PcapStream } from "../local/arm-emulator/capture/pcapFile.js";
+import { MAX_ROUNDS, ringFileRounds, roundsOfTraffic } from "../local/traffic/syntheticTraffic.js";
+import { steadyProfile } from "../local/traffic/profile.js";
 import { networkClient } from "../local/arm-emulator/testing/sdkClients.js";
 import { until } from "../local/arm-emulator/testing/waiting.js";
 
@@ -381,4 +384,34 @@ describe("continuous capture on the real clock", () => {
     }
     expect(blobs[0]!.closedAt.getTime()).toBeLessThanOrEqual(blobs[1]!.openedAt.getTime());
   }, 60_000);
+});
+
+describe("ring building blocks", () => {
+  it("splits a pcap stream into its header and whole records, however the chunks fall", () => {
+    const packets = roundsOfTraffic("vm-a", undefined, Date.UTC(2026, 10, 25), [0, 1], steadyProfile);
+    const file = buildPcap(packets, 262144);
+    for (const chunkSize of [1, 7, 16, 100, 4096, file.length]) {
+      const stream = new PcapStream();
+      const records: Buffer[] = [];
+      for (let offset = 0; offset < file.length; offset += chunkSize) stream.push(file.subarray(offset, offset + chunkSize), (record) => records.push(record));
+      expect(records).toHaveLength(packets.length);
+      expect(Buffer.concat([stream.header!, ...records]).equals(file)).toBe(true);
+      expect(records.map((record) => stream.timestampMs(record))).toEqual(packets.map((packet) => Math.floor(packet.timestampMs * 1000) / 1000));
+    }
+  });
+
+  it("fills a synthetic ring file with the whole rounds that fit, and spreads MAX_ROUNDS over a large file's span", () => {
+    const start = Date.UTC(2026, 10, 25);
+    const small = ringFileRounds("vm-a", undefined, start, 5, 40_000, 262144, steadyProfile);
+    expect(small.rounds).toEqual([5, 6, 7, 8]);
+    expect(small.nextFirstRound).toBe(9);
+    expect(buildPcap(roundsOfTraffic("vm-a", undefined, start, small.rounds, steadyProfile), 262144).length).toBeLessThanOrEqual(40_000);
+    const large = ringFileRounds("vm-a", undefined, start, 0, 100 * 1024 * 1024, 262144, steadyProfile);
+    expect(large.rounds).toHaveLength(MAX_ROUNDS);
+    expect(large.nextFirstRound).toBeGreaterThan(10_000);
+    expect(large.rounds.at(-1)!).toBeLessThan(large.nextFirstRound!);
+    // A filter that matches nothing: the file never fills.
+    const none = ringFileRounds("vm-a", [{ protocol: "UDP", localPort: "9" }], start, 0, 40_000, 262144, steadyProfile);
+    expect(none).toEqual({ rounds: [], nextFirstRound: undefined });
+  });
 });
