@@ -235,6 +235,8 @@ export class ContinuousRing {
    * packet of a file lies within [openedAt, closedAt].
    */
   private onLiveRecord(machine: RingMachine, live: LiveRing, record: Buffer): void {
+    // What tcpdump still flushes after the session ended is not the session's.
+    if (this.haltedAtMs !== undefined && live.stream.timestampMs(record) > this.haltedAtMs) return;
     if (live.records.length > 0 && PCAP_HEADER_BYTES + live.bytes + record.length > this.state.fileSizeBytes) {
       const capturedAtMs = live.stream.timestampMs(record);
       this.closeLive(machine, live, capturedAtMs);
@@ -245,6 +247,8 @@ export class ContinuousRing {
   }
 
   private closeLive(machine: RingMachine, live: LiveRing, closeMs: number): void {
+    // [assumed] A session that ends right after a rotation leaves no empty file behind.
+    if (live.records.length === 0) return;
     const header = live.stream.header ?? pcapGlobalHeader(this.deps.snaplen);
     const file = Buffer.concat([header, ...live.records]);
     live.records = [];
@@ -257,6 +261,7 @@ export class ContinuousRing {
     const { deps, state } = this;
     const profile = deps.profileFor(machine.emulatedVm);
     const held = endedEarly ? rounds.filter((round) => this.roundStartMs(round, profile) <= closeMs) : rounds;
+    if (held.length === 0) return;
     this.store(machine, buildPcap(roundsOfTraffic(machine.emulatedVm, deps.filters, state.trafficStartMs, held, profile), deps.snaplen), closeMs);
   }
 
