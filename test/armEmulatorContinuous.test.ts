@@ -19,6 +19,8 @@ import { rawArmRequest } from "../local/arm-emulator/testing/rawArmRequest.js";
 import { buildPcap, PcapStream } from "../local/arm-emulator/capture/pcapFile.js";
 import { MAX_ROUNDS, ringFileRounds, roundsOfTraffic } from "../local/traffic/syntheticTraffic.js";
 import { steadyProfile } from "../local/traffic/profile.js";
+import { parseInventory } from "../local/arm-emulator/inventory.js";
+import { inventoryTrafficChoice, TrafficProfiles } from "../local/arm-emulator/trafficProfiles.js";
 import { networkClient } from "../local/arm-emulator/testing/sdkClients.js";
 import { until } from "../local/arm-emulator/testing/waiting.js";
 
@@ -413,5 +415,27 @@ describe("ring building blocks", () => {
     // A filter that matches nothing: the file never fills.
     const none = ringFileRounds("vm-a", [{ protocol: "UDP", localPort: "9" }], start, 0, 40_000, 262144, steadyProfile);
     expect(none).toEqual({ rounds: [], nextFirstRound: undefined });
+  });
+
+  it("reads a VM's traffic from the inventory: healthy until failingAfterSeconds after the emulator started, then failing", () => {
+    const warnings: string[] = [];
+    const id = vmId("vm-a");
+    const inventory = parseInventory(
+      { virtualMachines: [{ id, location: "westus2", traffic: { failingAfterSeconds: 300 } }] },
+      "inventory",
+      (line) => warnings.push(line),
+    );
+    expect(warnings).toEqual([]);
+    const started = Date.UTC(2026, 10, 25, 8);
+    const profiles = new TrafficProfiles();
+    profiles.set(id, inventoryTrafficChoice(inventory.virtualMachines[0]!.traffic!, started));
+    const dbAnswer = (atMs: number) =>
+      profiles.profileFor(id).round(0, 0, atMs).find((exchange) => exchange.kind === "dns" && exchange.name.startsWith("db."));
+    expect(dbAnswer(started + 299_000)).toMatchObject({ outcome: "NOERROR" });
+    expect(dbAnswer(started + 300_000)).toMatchObject({ outcome: "SERVFAIL" });
+    // A scale set's choice covers its instances.
+    const scaleSet = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-a`;
+    profiles.set(scaleSet, "failing");
+    expect(profiles.profileFor(`${scaleSet}/virtualMachines/3`).round(0, 0, started).some((exchange) => exchange.kind === "refused")).toBe(true);
   });
 });
