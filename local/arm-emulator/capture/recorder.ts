@@ -58,6 +58,16 @@ export interface RecordingSpec {
    * one VM, so the profile of the recording that starts the VM's traffic applies until its last recording stops.
    */
   trafficProfile?: TrafficProfile | undefined;
+  /** Write a synthetic file whatever the packet source (the session runs on a caller's virtual clock). */
+  synthetic?: boolean | undefined;
+  /** The session's clock for synthetic packet timestamps (default: the real one). */
+  nowMs?: (() => number) | undefined;
+  /**
+   * Stream mode (a continuous capture's ring): tcpdump writes the pcap stream (global header, then records as they
+   * are captured) to this callback instead of a file, so a session of days leaves no ever-growing file behind.
+   * Recording results then report no file. A synthetic recording ignores it (the caller checks `source`).
+   */
+  onPcapData?: ((chunk: Buffer) => void) | undefined;
 }
 
 /** The machine recorded when a caller names none. */
@@ -127,7 +137,7 @@ export class PacketRecorder {
   }
 
   private async startRecording(spec: RecordingSpec): Promise<Recording> {
-    if (this.settings.mode === "synthetic" || this.tcpdumpUnavailable !== undefined) return startSyntheticRecording(spec);
+    if (this.settings.mode === "synthetic" || spec.synthetic || this.tcpdumpUnavailable !== undefined) return startSyntheticRecording(spec);
     let traffic: VmTrafficLease;
     try {
       traffic = await leaseVmTraffic(spec.emulatedVm ?? DEFAULT_EMULATED_VM, spec.trafficProfile ? { profile: spec.trafficProfile } : {});
@@ -210,15 +220,18 @@ async function startTcpdumpRecording(spec: RecordingSpec, settings: PacketRecord
     "-s",
     String(snaplenFor(spec.bytesPerPacket)),
     "-w",
-    spec.outputPath,
+    spec.onPcapData ? "-" : spec.outputPath,
   ];
   args.push(captureExpression(spec, traffic.addresses.vm));
   // `timeout` forwards our SIGINT to tcpdump, and stops it on its own if this process is killed first.
+  const stdout = spec.onPcapData ? "pipe" : "ignore";
   const child = timeoutCommandAvailable()
     ? spawn("timeout", ["--signal=INT", "--kill-after=5", String(Math.ceil(spec.safetyLimitSeconds)), settings.tcpdumpPath, ...args], {
-        stdio: ["ignore", "ignore", "pipe"],
+        stdio: ["ignore", stdout, "pipe"],
       })
-    : spawn(settings.tcpdumpPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    : spawn(settings.tcpdumpPath, args, { stdio: ["ignore", stdout, "pipe"] });
+  const onPcapData = spec.onPcapData;
+  if (onPcapData) child.stdout?.on("data", (chunk: Buffer) => onPcapData(chunk));
   await waitUntilListening(child);
   child.on("error", () => {});
   // A round right away, so even a short session holds every kind of traffic; stop waits for it.
@@ -227,6 +240,7 @@ async function startTcpdumpRecording(spec: RecordingSpec, settings: PacketRecord
   let byteLimitReached = false;
   // tcpdump has no "stop after N bytes" switch (-C rotates files), so watch the file and stop it ourselves.
   const watcher = setInterval(() => {
+    if (onPcapData) return; // streamed: no file, no byte limit (the ring rotates instead)
     stat(spec.outputPath).then(
       (info) => {
         if (!byteLimitReached && info.size >= spec.maxBytes) {
@@ -239,9 +253,10 @@ async function startTcpdumpRecording(spec: RecordingSpec, settings: PacketRecord
   }, 25);
   watcher.unref();
 
+  // `close`, not `exit`: a streamed recording's last bytes are delivered only once stdout has closed.
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
+    else child.once(onPcapData ? "close" : "exit", () => resolve());
   });
   return {
     source: "tcpdump",
@@ -256,6 +271,7 @@ async function startTcpdumpRecording(spec: RecordingSpec, settings: PacketRecord
       await exited;
       clearTimeout(killTimer);
       await traffic.release();
+      if (onPcapData) return { source: "tcpdump", path: spec.outputPath, bytes: 0, packets: 0, byteLimitReached: false };
       const recorded = await readFile(spec.outputPath).catch(() => buildPcap([], snaplenFor(spec.bytesPerPacket)));
       const file = trimPcap(dropPartialRecord(recorded), spec.maxBytes);
       byteLimitReached ||= recorded.length >= spec.maxBytes;
@@ -312,7 +328,8 @@ function waitUntilListening(child: ChildProcess): Promise<void> {
 }
 
 function startSyntheticRecording(spec: RecordingSpec): Recording {
-  const startedAt = Date.now();
+  const now = spec.nowMs ?? Date.now;
+  const startedAt = now();
   const snaplen = snaplenFor(spec.bytesPerPacket);
   const packetsUntil = (endMs: number) => syntheticPackets(spec, startedAt, endMs);
   // If even the first second of synthetic traffic exceeds the byte limit, the session ends by the limit right away.
@@ -322,7 +339,7 @@ function startSyntheticRecording(spec: RecordingSpec): Recording {
   return {
     source: "synthetic",
     async stop() {
-      const file = trimPcap(buildPcap(packetsUntil(Math.max(Date.now(), startedAt + 1)), snaplen), spec.maxBytes);
+      const file = trimPcap(buildPcap(packetsUntil(Math.max(now(), startedAt + 1)), snaplen), spec.maxBytes);
       await writeFile(spec.outputPath, file);
       return {
         source: "synthetic",
