@@ -155,10 +155,12 @@ async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbac
   if (!isIncidentId(input.incidentId)) throw new Error("Refused: the incident ID is not a capture instance ID.");
   const requestedAt = Number.isNaN(Date.parse(input.requestedAt)) ? new Date().toISOString() : new Date(input.requestedAt).toISOString();
   const firedMs = Date.parse(input.firedAt);
-  // The alert time comes from the alert; one in the future (or none) is taken as the moment the recorder was told.
-  const firedAt = new Date(Number.isNaN(firedMs) || firedMs > Date.parse(requestedAt) ? requestedAt : input.firedAt).toISOString();
-  const windowEnd = new Date(Math.max(Date.parse(firedAt), Date.parse(input.windowEnd) || Date.parse(requestedAt))).toISOString();
-  const windowStart = new Date(Date.parse(firedAt) - settings.settings.lookbackSeconds * 1000).toISOString();
+  // The folder is named by the alert's own time (the capture orchestration finds it from the alert alone); the window
+  // ends no earlier than it, and starts lookbackSeconds before it, or before now for an alert time in the future.
+  const firedAt = Number.isNaN(firedMs) ? requestedAt : new Date(firedMs).toISOString();
+  const windowAnchor = Math.min(Date.parse(firedAt), Date.parse(requestedAt));
+  const windowEnd = new Date(Math.max(windowAnchor, Date.parse(input.windowEnd) || Date.parse(requestedAt))).toISOString();
+  const windowStart = new Date(windowAnchor - settings.settings.lookbackSeconds * 1000).toISOString();
   const folder = incidentFolder(input.incidentId, firedAt);
   const notes = (Array.isArray(input.notes) ? input.notes : []).map((n) => String(n).slice(0, 300)).slice(0, 10);
 

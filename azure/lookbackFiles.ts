@@ -25,7 +25,8 @@ export async function listRingFiles(storagePath: string, session: string): Promi
   for await (const blob of container.listBlobsFlat({ prefix: `${folder}/`, includeMetadata: true })) {
     if (!/\.cap$/i.test(blob.name)) continue;
     const relative = blob.name.slice(folder.length + 1).split("/");
-    const metadataClose = blob.metadata?.[CLOSED_AT_METADATA];
+    // Metadata names are case-insensitive in Blob storage (the SDK hands them back as the service spells them).
+    const metadataClose = Object.entries(blob.metadata ?? {}).find(([name]) => name.toLowerCase() === CLOSED_AT_METADATA)?.[1];
     const closedAt = metadataClose && !Number.isNaN(Date.parse(metadataClose)) ? new Date(metadataClose) : blob.properties.lastModified;
     files.push({
       blobName: blob.name,
