@@ -112,4 +112,24 @@ describe("an alert on an armed target", () => {
     expect(stack.recorderSessions("vm-web-1").filter((s) => s.status === "Running").map((s) => s.name)).toEqual([after.session.name]);
     expect(after.incidents).toEqual([expect.objectContaining({ incidentId: captureInstanceId(target.target), folder, complete: true, lookbackFiles: done.lookback.length })]);
   }, 120_000);
+
+  it("handles every alert, whatever moment of a generation it arrives at (none is lost when the recorder continues as new)", async () => {
+    const id = String((await stack.api("GET", "/api/recorders")).body.recorders instanceof Array ? ((await stack.api("GET", "/api/recorders")).body.recorders as Array<{ id: string }>)[0]!.id : "");
+    const record = () => stack.host.hub.get(id)!;
+    const startGeneration = record().generation;
+    // One alert at each of the next looks, raised in the same batch as the timer that wakes the recorder: among
+    // them the last look of a generation, after which it continues as new.
+    for (let k = 0; k < 10; k++) {
+      await stack.drive(async () => (await stack.api("GET", `/api/recorders/${id}`)).body.phase === "recording");
+      const firedAt = stack.clock.now().toISOString();
+      const raised = stack.host.hub.raiseEvent(id, "alertFired", { incidentId: `late-${k}`, firedAt, lookbackSeconds: LOOKBACK_SECONDS });
+      const next = stack.clock.nextDue();
+      if (next) stack.clock.advanceTo(next);
+      expect(await raised).toBe("accepted");
+      await stack.drive(async () => (await manifest(incidentFolder(`late-${k}`, firedAt)))?.complete === true);
+    }
+    expect(record().generation).toBeGreaterThan(startGeneration);
+    const incidents = ((await stack.api("GET", `/api/recorders/${id}`)).body.incidents as Array<{ incidentId: string; complete: boolean }>).map((i) => i.incidentId);
+    expect(incidents).toEqual(["late-5", "late-6", "late-7", "late-8", "late-9"]);
+  }, 120_000);
 });
