@@ -143,9 +143,17 @@ async function runningDelivery(client: DurableClient, id: string): Promise<strin
  * fails the capture.
  */
 async function alertRecorder(client: DurableClient, target: CaptureTarget, incidentId: string, decision: AlertDecision, context: InvocationContext): Promise<void> {
-  const recorder = recorderInstanceId(target);
-  const status = await currentStatus(client, recorder);
-  if (!status || status.name !== RECORDER_ORCHESTRATOR || !ACTIVE_RUNTIME_STATUSES.has(status.runtimeStatus)) return;
+  // An alert on one scale-set instance is also news for a recorder armed on the whole scale set.
+  const candidates = [target, ...(target.kind === "virtualMachineScaleSetInstance" ? [{ id: target.id.replace(/\/virtualMachines\/[^/]+$/i, ""), name: target.name }] : [])];
+  let recorder: string | undefined;
+  for (const candidate of candidates) {
+    const status = await currentStatus(client, recorderInstanceId(candidate));
+    if (status && status.name === RECORDER_ORCHESTRATOR && ACTIVE_RUNTIME_STATUSES.has(status.runtimeStatus)) {
+      recorder = status.instanceId;
+      break;
+    }
+  }
+  if (!recorder) return;
   const recorderSettings = parseRecorderSettings(process.env);
   const event: AlertFiredEvent = {
     incidentId,

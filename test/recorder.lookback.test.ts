@@ -132,4 +132,32 @@ describe("an alert on an armed target", () => {
     const incidents = ((await stack.api("GET", `/api/recorders/${id}`)).body.incidents as Array<{ incidentId: string; complete: boolean }>).map((i) => i.incidentId);
     expect(incidents).toEqual(["late-5", "late-6", "late-7", "late-8", "late-9"]);
   }, 120_000);
+
+  it("records a scale set's running instances each in its own ring, and secures both when an alert names one instance", async () => {
+    const scaleSet = VM.replace("virtualMachines/vm-web-1", "virtualMachineScaleSets/vmss-api");
+    const armed = await stack.api("POST", "/api/recorders", { target: scaleSet });
+    expect(armed.status).toBe(202);
+    const id = String(armed.body.id);
+    const view = async () => (await stack.api("GET", `/api/recorders/${id}`)).body as Record<string, any>;
+    await stack.drive(async () => (await view()).phase === "recording");
+    const armedAt = stack.clock.now().getTime();
+    await stack.drive(() => stack.clock.now().getTime() >= armedAt + 20 * 60_000);
+    // Instance 2 is stopped: the ring holds instances 0 and 1, each in its own subfolder.
+    const instances = [...new Set(((await view()).files as Array<{ instance: string }>).map((f) => f.instance))].sort();
+    expect(instances).toEqual(["vmss-api_0", "vmss-api_1"]);
+
+    const instance = `${scaleSet}/virtualMachines/1`;
+    const firedAt = stack.clock.now().toISOString();
+    const alert = JSON.parse(metricAlert(instance)) as { data: { essentials: { firedDateTime: string } } };
+    alert.data.essentials.firedDateTime = firedAt;
+    const res = await fetch(`${stack.host.url}/api/alerts`, { method: "POST", headers: { "content-type": "application/json", "x-functions-key": "recorder-test-key" }, body: JSON.stringify(alert) });
+    expect(res.status).toBe(202);
+    const target = parseCaptureTarget(instance);
+    if (!target.ok) throw new Error(target.error);
+    const folder = incidentFolder(captureInstanceId(target.target), firedAt);
+    await stack.drive(async () => (await manifest(folder))?.complete === true);
+    const done = (await manifest(folder))!;
+    expect(done.target).toBe(scaleSet);
+    expect([...new Set(done.lookback.map((f) => f.instance))].sort()).toEqual(["vmss-api_0", "vmss-api_1"]);
+  }, 120_000);
 });
