@@ -7,7 +7,7 @@ import { type RingFile, selectRingFiles } from "../domain/recorder/lookback.js";
 import { recorderInstanceId } from "../domain/recorder/plan.js";
 import { nextLookAt, nextSessionStamp, renewAt, retryDelaySeconds, watchDecision } from "../domain/recorder/schedule.js";
 import { parseRecorderSettings } from "../domain/recorder/settings.js";
-import { recorderStatusView, type RecorderState, withNote } from "../domain/recorder/state.js";
+import { recorderStatusView, type RecorderState, withEndedSession, withIncident, withNote } from "../domain/recorder/state.js";
 
 const VM = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm-web-1";
 const at = (iso: string) => new Date(iso);
@@ -117,10 +117,16 @@ describe("recorder status", () => {
       endedSessions: [], renewals: 0, rearms: 0, retries: 0, lastError: "x".repeat(100_000), notes: [], incidents: [], polls: 0, nextLookAt: null, generation: 0,
     };
     for (let i = 0; i < 1000; i++) withNote(state, "2027-01-01T00:00:00Z", `note ${i} ${"y".repeat(10_000)}`);
+    // Whatever ARM reports as a storagePath, and as many sessions and incidents as the state allows.
+    const long = `https://x.blob.core.windows.net/network-watcher-logs/${"p".repeat(50_000)}`;
+    state.session = { name: "s", storagePath: long, requestedAt: "2027-01-01T00:00:00Z", renewAt: "2027-01-07T23:00:00Z" };
+    for (let i = 0; i < 10; i++) withEndedSession(state, { name: `s${i}`, storagePath: long, endedAt: "2027-01-01T00:00:00Z" }, new Date("2027-01-01T00:00:00Z"), 600);
+    for (let i = 0; i < 10; i++) withIncident(state, { incidentId: `i${i}`, firedAt: "2027-01-01T00:00:00Z", folder: long, lookbackFiles: 1, complete: true, firstSecuredAt: null });
     const bytes = JSON.stringify(recorderStatusView(state)).length * 2;
     expect(state.notes).toHaveLength(8);
     expect(state.notes.at(-1)).toMatch(/^2027-01-01T00:00:00Z note 999 y+…$/);
     expect(bytes).toBeLessThan(16 * 1024);
+    expect(recorderStatusView(state)).toMatchObject({ phase: "recording", renewals: 0 });
   });
 });
 

@@ -66,7 +66,7 @@ export interface RecorderOrchestrationInput {
 }
 
 const MAX_NOTES = 8;
-const MAX_NOTE_CHARS = 400;
+const MAX_NOTE_CHARS = 300;
 const MAX_INCIDENTS = 5;
 const MAX_ENDED_SESSIONS = 4;
 
@@ -88,14 +88,31 @@ export function withEndedSession(state: RecorderState, ended: EndedSession, now:
   state.endedSessions = [...state.endedSessions, ended].filter((s) => Date.parse(s.endedAt) >= horizon).slice(-MAX_ENDED_SESSIONS);
 }
 
-/** The custom status: the state without its settings, every free text cut (the extension refuses over 16 KB). */
+/** Every string cut to `maxText`, every list to its last `maxItems` (the newest), nesting below `depth` dropped. */
+function bound(value: unknown, maxText: number, maxItems: number, depth = 4): unknown {
+  if (typeof value === "string") return truncate(value, maxText);
+  if (value === null || typeof value !== "object") return value;
+  if (depth === 0) return null;
+  if (Array.isArray(value)) return value.slice(-maxItems).map((v) => bound(v, maxText, maxItems, depth - 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bound(v, maxText, maxItems, depth - 1)]));
+}
+
+/** What the view may weigh, in UTF-16 bytes as the extension counts them: well under its 16 KB refusal. */
+const STATUS_BUDGET_BYTES = 14 * 1024;
+
+/**
+ * The custom status: the state without its settings object (its figures kept flat), every string cut (a storagePath
+ * comes from ARM, and nothing bounds it there; GET /api/recorders/{id} lists the ring from the session's, so a real
+ * one must survive the first cut), cut harder if it is still too large: the extension fails an orchestration whose
+ * custom status is over 16 KB.
+ */
 export function recorderStatusView(state: RecorderState): Record<string, unknown> {
-  const { settings, ...rest } = state;
-  return {
-    ...rest,
-    lastError: state.lastError === null ? null : truncate(state.lastError, MAX_NOTE_CHARS),
-    ring: settings.ring,
-    pollSeconds: settings.pollSeconds,
-    lookbackSeconds: settings.lookbackSeconds,
-  };
+  // Ended sessions are the recorder's own business (a later lookback may read their files): not shown.
+  const { settings, endedSessions: _ended, ...rest } = state;
+  const view = { ...rest, ring: settings.ring, pollSeconds: settings.pollSeconds, lookbackSeconds: settings.lookbackSeconds };
+  for (const [maxText, maxItems] of [[1000, MAX_NOTES], [MAX_NOTE_CHARS, 4], [120, 3], [40, 1]] as const) {
+    const bounded = bound(view, maxText, maxItems) as Record<string, unknown>;
+    if (JSON.stringify(bounded).length * 2 <= STATUS_BUDGET_BYTES) return bounded;
+  }
+  return { phase: state.phase, target: truncate(state.target, 300), renewals: state.renewals, rearms: state.rearms, generation: state.generation };
 }
