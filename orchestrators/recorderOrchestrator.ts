@@ -326,10 +326,25 @@ function* renew(context: OrchestrationContext, target: CaptureTargetRef, state: 
   publish(context, state);
 }
 
-/** Stops and deletes a session the recorder replaced; its files stay and may still serve a lookback. */
+/**
+ * Stops a session the recorder replaced and, once Network Watcher reports it stopped (the file that was open is then
+ * uploaded: deleting the resource earlier could cut that upload short, an unknown), deletes it. Its files stay and
+ * may still serve a lookback.
+ */
 function* retire(context: OrchestrationContext, target: CaptureTargetRef, state: RecorderState, old: RecorderSession): Generator<Task, void, unknown> {
   const ref = sessionRef(target, state, old.name);
   yield* sendQuietly(context, STOP_RECORDER_SESSION, ref);
+  const giveUpAt = addSeconds(context.df.currentUtcDateTime, LAST_FILE_WAIT_SECONDS);
+  for (let attempt = 0; context.df.currentUtcDateTime < giveUpAt; attempt++) {
+    let status: QueryCaptureOutput;
+    try {
+      status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, ref)) as QueryCaptureOutput;
+    } catch {
+      break;
+    }
+    if (!status.exists || status.status === "Stopped" || status.status === "Error") break;
+    yield context.df.createTimer(addSeconds(context.df.currentUtcDateTime, boundedWaitDelaySeconds(attempt, LAST_FILE_WAIT_SECONDS, LAST_FILE_WAIT)));
+  }
   yield* sendQuietly(context, DELETE_RECORDER_SESSION, ref);
   withEndedSession(state, { name: old.name, storagePath: old.storagePath, endedAt: nowIso(context) }, context.df.currentUtcDateTime, state.settings.lookbackSeconds);
 }
