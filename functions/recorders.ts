@@ -6,10 +6,11 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import * as df from "durable-functions";
 import { type DurableClient, type DurableOrchestrationStatus, OrchestrationRuntimeStatus } from "durable-functions";
 import { listRingFiles } from "../azure/lookbackFiles.js";
-import { allowedScopes } from "../config/appSettings.js";
+import { allowedScopes, captureSettingsOrError } from "../config/appSettings.js";
 import { isInScope } from "../domain/alerts/scopes.js";
 import { isRecorderId, MAX_ARM_REQUEST_BYTES, parseArmRequest, targetRef } from "../domain/recorder/armRequest.js";
 import { recorderInstanceId } from "../domain/recorder/plan.js";
+import { parseRecorderSettings } from "../domain/recorder/settings.js";
 import type { RecorderOrchestrationInput } from "../domain/recorder/state.js";
 import { eventLine } from "../domain/telemetry/events.js";
 import { DISARM_EVENT, RECORDER_ORCHESTRATOR } from "../orchestrators/names.js";
@@ -59,6 +60,8 @@ async function armRecorder(request: HttpRequest, context: InvocationContext): Pr
   if (policy.allowed !== null && !isInScope(parsed.target, policy.allowed)) {
     return error(403, `${parsed.target.id} is outside ALERTCAP_ALLOWED_SCOPES: alertcap does not record it.`);
   }
+  const settings = recorderConfigurationProblem();
+  if (settings) return error(503, settings);
   const target = targetRef(parsed.target);
   const id = recorderInstanceId(target);
   const client = df.getClient(context);
@@ -80,6 +83,14 @@ async function armRecorder(request: HttpRequest, context: InvocationContext): Pr
   }
   context.log(eventLine("recorder.armed", { target: target.id, instanceId: id, requested: true }));
   return answer(202, "arming");
+}
+
+/** What keeps a recorder from working whatever the target (the capture settings it shares, its own), or null. */
+function recorderConfigurationProblem(): string | null {
+  const capture = captureSettingsOrError();
+  if ("error" in capture) return capture.error;
+  const recorder = parseRecorderSettings(process.env);
+  return recorder.ok ? null : `alertcap's recorder settings are not valid: ${recorder.errors.join("; ")}`;
 }
 
 async function listRecorders(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -129,3 +140,8 @@ app.http("recorderArm", { route: "recorders", methods: ["POST"], authLevel: "fun
 app.http("recorderList", { route: "recorders", methods: ["GET"], authLevel: "function", extraInputs: [df.input.durableClient()], handler: listRecorders });
 app.http("recorderStatus", { route: "recorders/{id}", methods: ["GET"], authLevel: "function", extraInputs: [df.input.durableClient()], handler: getRecorder });
 app.http("recorderDisarm", { route: "recorders/{id}", methods: ["DELETE"], authLevel: "function", extraInputs: [df.input.durableClient()], handler: disarmRecorder });
+
+app.hook.appStart(() => {
+  const recorder = parseRecorderSettings(process.env);
+  if (!recorder.ok) console.error(`alertcap: the recorder settings are not valid (${recorder.errors.join("; ")}); no recorder can be armed until they are fixed.`);
+});

@@ -62,6 +62,12 @@ describe("flight recorder lifecycle", () => {
       expect(answer.status, JSON.stringify(body)).toBe(400);
       expect(String(answer.body.error)).toContain(sentence);
     }
+    // Settings Network Watcher would refuse: nothing is armed, and the answer says which.
+    process.env.ALERTCAP_RECORDER_FILE_COUNT = "1";
+    const misconfigured = await stack.api("POST", "/api/recorders", { target: VM });
+    delete process.env.ALERTCAP_RECORDER_FILE_COUNT;
+    expect(misconfigured.status).toBe(503);
+    expect(misconfigured.body.error).toBe(`alertcap's recorder settings are not valid: ALERTCAP_RECORDER_FILE_COUNT must be a whole number from 2 to 10000, got "1"`);
     expect(((await stack.api("GET", "/api/recorders")).body as { count: number }).count).toBe(0);
     expect((await stack.api("GET", "/api/recorders/not-a-recorder")).status).toBe(400);
     expect((await stack.api("DELETE", "/api/recorders/rec-nothing-000000000000")).status).toBe(404);
