@@ -4,7 +4,7 @@
 // storagePath from ARM or from durable state is not trusted to point anywhere but a configured capture account.
 import type { ContainerClient } from "@azure/storage-blob";
 import type { RingFile } from "../domain/recorder/lookback.js";
-import { LOOKBACK_MANIFEST, type LookbackManifest } from "../domain/recorder/plan.js";
+import { incidentFolder, LOOKBACK_MANIFEST, type LookbackManifest } from "../domain/recorder/plan.js";
 import { checkStoragePath, StoragePathRefusedError } from "./captureFiles.js";
 
 /**
@@ -71,6 +71,15 @@ export async function writeLookbackManifest(container: ContainerClient, folder: 
   const blob = container.getBlockBlobClient(`${folder}/${LOOKBACK_MANIFEST}`);
   await blob.upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" } });
   return blob.url;
+}
+
+/**
+ * Where a recorder writes an incident's lookback.json: in the same account and container as the capture at
+ * `captureStoragePath` (both use the region's capture account), under incidentFolder(incidentId, firedAt).
+ */
+export function lookbackManifestUrl(captureStoragePath: string, incidentId: string, firedAt: string): string {
+  const stamp = Number.isNaN(Date.parse(firedAt)) ? firedAt : new Date(firedAt).toISOString();
+  return captureContainerOf(captureStoragePath).getBlobClient(`${incidentFolder(incidentId, stamp)}/${LOOKBACK_MANIFEST}`).url;
 }
 
 /** The manifest at `manifestUrl` (checked like every capture path), or null while there is none. */

@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lookbackManifestUrl, readLookbackManifest } from "../azure/lookbackFiles.js";
 import { captureInstanceId } from "../domain/alerts/instanceId.js";
 import { parseCaptureTarget } from "../domain/alerts/armId.js";
 import { incidentFolder, LOOKBACK_MANIFEST, type LookbackManifest } from "../domain/recorder/plan.js";
@@ -105,6 +106,9 @@ describe("an alert on an armed target", () => {
       expect(file.url).toContain(`/${folder}/lookback/${sessionBefore}/`);
       expect(await container.getBlobClient(new URL(file.url).pathname.split("/network-watcher-logs/")[1]!).exists()).toBe(true);
     }
+    // The capture orchestration finds the manifest from its own storagePath and the alert alone.
+    const captureStoragePath = stack.emulator.captures().find((c) => c.name.startsWith("alertcap-"))!.storagePath;
+    expect(await readLookbackManifest(lookbackManifestUrl(captureStoragePath, captureInstanceId(target.target), firedAt))).toEqual(done);
     // The recorder goes on recording in a fresh session and lists the incident.
     const after = await view();
     expect(after.phase).toBe("recording");
