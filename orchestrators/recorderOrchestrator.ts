@@ -64,29 +64,45 @@ const armRetry = (() => {
 const addSeconds = (date: Date, seconds: number): Date => new Date(date.getTime() + seconds * 1000);
 const firstLine = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split("\n")[0]!.trim();
 
-/** The events a recorder answers, waited for by tasks created at the start of every generation. */
+/**
+ * The events a recorder answers. durable-functions keeps, per event name, a list with an entry for every time a
+ * waiting task was yielded, and hands each event to the entry on top; one with no entry is buffered until a waiting
+ * task is yielded. A task yielded in several waits would own several entries, and an event given to an entry of a task
+ * already completed is lost: so every wait yields fresh waiting tasks, each exactly once, and all of a generation's
+ * tasks are kept and checked (a second alert in the same batch completes the previous wait's task).
+ */
 interface RecorderEvents {
-  disarm: Task;
-  alert: Task;
+  /** Fresh waiting tasks (disarm, alert) for one wait, kept for the checks below. */
+  next(): Task[];
   /** Whether an event has arrived that the recorder has not handled yet. */
   pending(): boolean;
-  /** The alert that arrived, if any; a new task then waits for the next one (a buffered one completes it at once). */
+  disarmed(): boolean;
+  /** The next alert that arrived and is not handled yet, if any. */
   takeAlert(): AlertFiredEvent | null;
 }
 
 function recorderEvents(context: OrchestrationContext): RecorderEvents {
-  const events: RecorderEvents = {
-    disarm: context.df.waitForExternalEvent(DISARM_EVENT),
-    alert: context.df.waitForExternalEvent(ALERT_FIRED_EVENT),
-    pending: () => events.disarm.isCompleted || events.alert.isCompleted,
+  const disarms: Task[] = [];
+  const alerts: Array<{ task: Task; taken: boolean }> = [];
+  const untaken = () => alerts.find((a) => a.task.isCompleted && !a.taken);
+  return {
+    next: () => {
+      const disarm = context.df.waitForExternalEvent(DISARM_EVENT);
+      const alert = context.df.waitForExternalEvent(ALERT_FIRED_EVENT);
+      disarms.push(disarm);
+      alerts.push({ task: alert, taken: false });
+      return [disarm, alert];
+    },
+    disarmed: () => disarms.some((d) => d.isCompleted),
+    pending: () => disarms.some((d) => d.isCompleted) || untaken() !== undefined,
     takeAlert: () => {
-      if (!events.alert.isCompleted) return null;
-      const raised = (events.alert.result ?? {}) as Partial<AlertFiredEvent>;
-      events.alert = context.df.waitForExternalEvent(ALERT_FIRED_EVENT);
+      const arrived = untaken();
+      if (!arrived) return null;
+      arrived.taken = true;
+      const raised = (arrived.task.result ?? {}) as Partial<AlertFiredEvent>;
       return { incidentId: String(raised.incidentId ?? ""), firedAt: String(raised.firedAt ?? ""), lookbackSeconds: Number(raised.lookbackSeconds ?? 0) };
     },
   };
-  return events;
 }
 
 /** Logs a structured event once (a replay must not log it again). */
@@ -144,8 +160,8 @@ const recorderOrchestrator: OrchestrationHandler = function* (context: Orchestra
   const state = input.carried ?? initialState(input.target, context.df.currentUtcDateTime);
   const refused = input.carried ? carriedStateProblem(input.target, input.carried) : null;
   if (refused) return recorderStatusView({ ...initialState(input.target, context.df.currentUtcDateTime), phase: "failed", lastError: refused });
-  // The event tasks are tracked once yielded: from here on an event raised at any moment completes them.
-  yield context.df.Task.any([context.df.createTimer(context.df.currentUtcDateTime), events.disarm, events.alert]);
+  // Waiting tasks exist for durable-functions once yielded: from here on an event raised at any moment is kept.
+  yield* openWaiters(context, events);
   const end = yield* record(context, input.target, state, events);
   if (end === "continue") {
     context.df.continueAsNew({ target: input.target, carried: { ...state, generation: state.generation + 1 } });
@@ -159,8 +175,14 @@ df.app.orchestration(RECORDER_ORCHESTRATOR, recorderOrchestrator);
 
 /** One generation: looks at the session (starting one when there is none) until it is time to continue as new. */
 function* record(context: OrchestrationContext, target: CaptureTargetRef, state: RecorderState, events: RecorderEvents): Generator<Task, "continue" | "ended", unknown> {
-  for (let looks = 0; looks < LOOKS_PER_GENERATION || events.pending(); ) {
-    if (events.disarm.isCompleted) {
+  for (let looks = 0; ; ) {
+    if (looks >= LOOKS_PER_GENERATION && !events.pending()) {
+      // An event that arrived after an alert was handled (no waiter open for it yet) is buffered in this history and
+      // would be lost with it: a waiter open once more lets it complete before the recorder continues as new.
+      yield* openWaiters(context, events);
+      if (!events.pending()) return "continue";
+    }
+    if (events.disarmed()) {
       yield* disarm(context, target, state);
       return "ended";
     }
@@ -200,7 +222,6 @@ function* record(context: OrchestrationContext, target: CaptureTargetRef, state:
     }
     yield* wait(context, state, events, nextLookAt(now, new Date(session.renewAt), state.settings.pollSeconds));
   }
-  return "continue";
 }
 
 /** Waits on a durable timer, cut short by an event. Nothing is waited for while an event is pending. */
@@ -209,8 +230,15 @@ function* wait(context: OrchestrationContext, state: RecorderState, events: Reco
   publish(context, state);
   if (events.pending()) return;
   const timer = context.df.createTimer(at);
-  const winner = yield context.df.Task.any([timer, events.disarm, events.alert]);
+  const winner = yield context.df.Task.any([timer, ...events.next()]);
   if (winner !== timer) timer.cancel();
+}
+
+/** Yields fresh waiting tasks at once (a timer due now): an event buffered in this history is handed to them. */
+function* openWaiters(context: OrchestrationContext, events: RecorderEvents): Generator<Task, void, unknown> {
+  const now = context.df.createTimer(context.df.currentUtcDateTime);
+  const winner = yield context.df.Task.any([now, ...events.next()]);
+  if (winner !== now) now.cancel();
 }
 
 const sessionRef = (target: CaptureTargetRef, state: RecorderState, sessionName: string): RecorderSessionRef => ({ target, watcher: state.watcher!, sessionName });

@@ -126,15 +126,16 @@ describe("an alert on an armed target", () => {
     for (let k = 0; k < 10; k++) {
       await stack.drive(async () => (await stack.api("GET", `/api/recorders/${id}`)).body.phase === "recording");
       const firedAt = stack.clock.now().toISOString();
-      const raised = stack.host.hub.raiseEvent(id, "alertFired", { incidentId: `late-${k}`, firedAt, lookbackSeconds: LOOKBACK_SECONDS });
+      // Two at once: the second finds no waiter open (the first took it) and is buffered until the recorder opens one.
+      const raised = [`late-${k}`, `late-${k}-b`].map((incidentId) => stack.host.hub.raiseEvent(id, "alertFired", { incidentId, firedAt, lookbackSeconds: LOOKBACK_SECONDS }));
       const next = stack.clock.nextDue();
       if (next) stack.clock.advanceTo(next);
-      expect(await raised).toBe("accepted");
-      await stack.drive(async () => (await manifest(incidentFolder(`late-${k}`, firedAt)))?.complete === true);
+      expect(await Promise.all(raised)).toEqual(["accepted", "accepted"]);
+      await stack.drive(async () => (await manifest(incidentFolder(`late-${k}`, firedAt)))?.complete === true && (await manifest(incidentFolder(`late-${k}-b`, firedAt)))?.complete === true);
     }
     expect(record().generation).toBeGreaterThan(startGeneration);
     const incidents = ((await stack.api("GET", `/api/recorders/${id}`)).body.incidents as Array<{ incidentId: string; complete: boolean }>).map((i) => i.incidentId);
-    expect(incidents).toEqual(["late-5", "late-6", "late-7", "late-8", "late-9"]);
+    expect(incidents).toEqual(["late-7-b", "late-8", "late-8-b", "late-9", "late-9-b"]);
   }, 120_000);
 
   it("records a scale set's running instances each in its own ring, and secures both when an alert names one instance", async () => {
