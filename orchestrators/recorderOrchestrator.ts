@@ -160,6 +160,7 @@ const recorderOrchestrator: OrchestrationHandler = function* (context: Orchestra
   const state = input.carried ?? initialState(input.target, context.df.currentUtcDateTime);
   const refused = input.carried ? carriedStateProblem(input.target, input.carried) : null;
   if (refused) return recorderStatusView({ ...initialState(input.target, context.df.currentUtcDateTime), phase: "failed", lastError: refused });
+  publish(context, state);
   // Waiting tasks exist for durable-functions once yielded: from here on an event raised at any moment is kept.
   yield* openWaiters(context, events);
   const end = yield* record(context, input.target, state, events);

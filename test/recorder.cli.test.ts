@@ -36,8 +36,7 @@ describe("alertcap recorder", () => {
     expect(armed.code).toBe(0);
     expect(armed.stdout).toMatch(/^arming {2}rec-vm-web-1-[0-9a-f]{12} {2}\/subscriptions\/.*\/virtualMachines\/vm-web-1\n/);
     const id = /rec-vm-web-1-[0-9a-f]{12}/.exec(armed.stdout)![0];
-    await stack.drive(() => stack.recorderSessions("vm-web-1").some((s) => s.status === "Running"));
-    await stack.host.hub.whenIdle();
+    await stack.drive(async () => (await stack.api("GET", `/api/recorders/${id}`)).body.phase === "recording");
 
     const listed = await cli("list", ...app);
     expect(listed.code).toBe(0);
