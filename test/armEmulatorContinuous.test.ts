@@ -16,6 +16,11 @@ import { startArmEmulator, type ArmEmulator } from "../local/arm-emulator/armEmu
 import { VirtualClock } from "../local/host/durable/clock.js";
 import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
 import { rawArmRequest } from "../local/arm-emulator/testing/rawArmRequest.js";
+import { buildPcap, PcapStream } from "../local/arm-emulator/capture/pcapFile.js";
+import { MAX_ROUNDS, ringFileRounds, roundsOfTraffic } from "../local/traffic/syntheticTraffic.js";
+import { steadyProfile } from "../local/traffic/profile.js";
+import { parseInventory } from "../local/arm-emulator/inventory.js";
+import { inventoryTrafficChoice, TrafficProfiles } from "../local/arm-emulator/trafficProfiles.js";
 import { networkClient } from "../local/arm-emulator/testing/sdkClients.js";
 import { until } from "../local/arm-emulator/testing/waiting.js";
 
@@ -48,6 +53,8 @@ beforeAll(async () => {
     inventory: SAMPLE_INVENTORY,
     blobConnectionString: blob,
     clock,
+    // Clients poll at their own interval (a 10 s Retry-After would stall a poll that comes before the operation ended).
+    lroRetryAfterSeconds: 0,
     timings: { createSeconds: fast, captureStartSeconds: fast, queryStatusSeconds: 0, stopSeconds: fast, deleteSeconds: fast, blobUploadDelaySeconds: fast },
     trafficProfiles: { [vmId("vm-win-1")]: "healthy" },
     log: () => {},
@@ -63,6 +70,11 @@ afterAll(async () => {
 
 function continuous(target: string, captureSettings: NonNullable<PacketCapture["captureSettings"]>, extra: Partial<PacketCapture> = {}): PacketCapture {
   return { target, targetType: "AzureVM", storageLocation: { storageId: STORAGE }, continuousCapture: true, captureSettings, ...extra };
+}
+
+/** Creates a continuous capture under the westus2 watcher and waits for the create operation to succeed. */
+function createRing(name: string, capture: PacketCapture, client: NetworkManagementClient = network) {
+  return client.packetCaptures.beginCreateAndWait(RG, NW, name, capture, { updateIntervalInMs: 20 });
 }
 
 async function statusOf(name: string): Promise<PacketCaptureQueryStatusResult> {
@@ -132,13 +144,7 @@ async function download(name: string): Promise<Buffer> {
 
 describe("continuous capture", () => {
   it("runs a ring: rotates by size, keeps at most fileCount files, uploads the open file on stop", async () => {
-    const created = await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "ring",
-      continuous(vmId("vm-web-1"), { fileCount: 3, fileSizeInBytes: 40_000, sessionTimeLimitInSeconds: 3600 }),
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("ring", continuous(vmId("vm-web-1"), { fileCount: 3, fileSizeInBytes: 40_000, sessionTimeLimitInSeconds: 3600 }));
     expect(created).toMatchObject({
       provisioningState: "Succeeded",
       continuousCapture: true,
@@ -190,13 +196,7 @@ describe("continuous capture", () => {
   });
 
   it("ends a session at sessionTimeLimitInSeconds with TimeExceeded, its last file closed at the limit", async () => {
-    const created = await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "ring-limit",
-      continuous(vmId("vm-web-1"), { fileCount: 100, fileSizeInBytes: 100_000, sessionTimeLimitInSeconds: 30 }),
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("ring-limit", continuous(vmId("vm-web-1"), { fileCount: 100, fileSizeInBytes: 100_000, sessionTimeLimitInSeconds: 30 }));
     const running = await waitForStatus("ring-limit", "Running");
     const limit = (running.captureStartTime?.getTime() ?? 0) + 30_000;
     await advanceUntil(() => emulator.capture("ring-limit")?.packetCaptureStatus === "Stopped");
@@ -209,13 +209,7 @@ describe("continuous capture", () => {
   });
 
   it("ends with Error and free text when the VM is deallocated mid-session, uploading the open file", async () => {
-    const created = await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "ring-dealloc",
-      continuous(vmId("vm-win-1"), { fileCount: 10, fileSizeInBytes: 30_000 }),
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("ring-dealloc", continuous(vmId("vm-win-1"), { fileCount: 10, fileSizeInBytes: 30_000 }));
     await waitForStatus("ring-dealloc", "Running");
     await advanceUntil(() => (emulator.capture("ring-dealloc")?.ring?.machines[0]?.nextSeq ?? 0) >= 3);
     emulator.setPowerState(vmId("vm-win-1"), "deallocated");
@@ -231,17 +225,42 @@ describe("continuous capture", () => {
     }
   });
 
+  it("keeps one ring per scale-set instance, in its own subfolder; the session ends when its last instance stops", async () => {
+    const vmss = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-api`;
+    const created = await createRing("ring-vmss", { ...continuous(vmss, { fileCount: 2, fileSizeInBytes: 30_000 }), targetType: "AzureVMSS" });
+    const storagePath = created.storageLocation?.storagePath ?? "";
+    expect(storagePath).toMatch(/\/virtualmachinescalesets\/vmss-api\/\d{4}\/\d{2}\/\d{2}\/packetcapture_\d{2}_\d{2}_\d{2}_\d{3}$/);
+    // Instance 2 is stopped: two rings, and the recorded free text for the third.
+    const running = await waitForStatus("ring-vmss", "Running");
+    expect(running.packetCaptureError).toEqual([`${vmss}/virtualMachines/2 does not exist or is in stopped state.`]);
+    await advanceUntil(() => (emulator.capture("ring-vmss")?.ring?.machines ?? []).every((machine) => machine.deleted >= 1));
+    const names = (await blobsUnder(storagePath)).map((blob) => blob.name.slice(new URL(storagePath).pathname.length - CONTAINER.length - 1));
+    expect(names.filter((name) => name.startsWith("vmss-api_0/"))).toHaveLength(2);
+    expect(names.filter((name) => name.startsWith("vmss-api_1/"))).toHaveLength(2);
+    expect(names.every((name) => /^vmss-api_[01]\/vmss-api_[01]_\d{6}\.cap$/.test(name))).toBe(true);
+
+    emulator.setPowerState(`${vmss}/virtualMachines/0`, "deallocated");
+    try {
+      expect((await statusOf("ring-vmss")).packetCaptureStatus).toBe("Running");
+      emulator.setPowerState(`${vmss}/virtualMachines/1`, "deallocated");
+      const ended = await statusOf("ring-vmss");
+      expect(ended.packetCaptureStatus).toBe("Error");
+      expect(ended.packetCaptureError).toEqual(
+        expect.arrayContaining([`${vmss}/virtualMachines/0 does not exist or is in stopped state.`, `${vmss}/virtualMachines/1 does not exist or is in stopped state.`]),
+      );
+      const stored = await emulator.whenCaptureFileStored(created.id ?? "");
+      expect(stored.blobs).toHaveLength(4);
+    } finally {
+      emulator.setPowerState(`${vmss}/virtualMachines/0`, "running");
+      emulator.setPowerState(`${vmss}/virtualMachines/1`, "running");
+    }
+  });
+
   it("plays a failure that starts at a chosen instant: SERVFAIL only in files after it", async () => {
     // 20 s into the session (a file holds about 4 s of this VM's traffic).
     const failureStarts = new Date(clock.now().getTime() + 20_000);
     emulator.setTrafficProfile(vmId("vm-win-1"), { failingFrom: failureStarts });
-    const created = await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "ring-failing",
-      continuous(vmId("vm-win-1"), { fileCount: 50, fileSizeInBytes: 30_000, sessionTimeLimitInSeconds: 60 }),
-      { updateIntervalInMs: 20 },
-    );
+    const created = await createRing("ring-failing", continuous(vmId("vm-win-1"), { fileCount: 50, fileSizeInBytes: 30_000, sessionTimeLimitInSeconds: 60 }));
     await waitForStatus("ring-failing", "Running");
     await advanceUntil(() => emulator.capture("ring-failing")?.packetCaptureStatus === "Stopped");
     await emulator.whenCaptureFileStored(created.id ?? "");
@@ -263,16 +282,8 @@ describe("continuous capture", () => {
 
   it("counts continuous sessions against the region's limit, and lets a VM with a ring also get a one-off capture", async () => {
     // westus2 (no limit in the inventory): a one-off capture beside a running continuous one on the same VM.
-    await network.packetCaptures.beginCreateAndWait(RG, NW, "ring-beside", continuous(vmId("vm-web-1"), { fileCount: 2, fileSizeInBytes: 50_000 }), {
-      updateIntervalInMs: 20,
-    });
-    await network.packetCaptures.beginCreateAndWait(
-      RG,
-      NW,
-      "alert-beside",
-      { target: vmId("vm-web-1"), storageLocation: { storageId: STORAGE }, timeLimitInSeconds: 300 },
-      { updateIntervalInMs: 20 },
-    );
+    await createRing("ring-beside", continuous(vmId("vm-web-1"), { fileCount: 2, fileSizeInBytes: 50_000 }));
+    await createRing("alert-beside", { target: vmId("vm-web-1"), storageLocation: { storageId: STORAGE }, timeLimitInSeconds: 300 });
     await waitForStatus("ring-beside", "Running");
     await waitForStatus("alert-beside", "Running");
 
@@ -340,5 +351,91 @@ describe("continuous capture requests", () => {
     expect((await network.packetCaptures.get(RG, NW, "old-api")).continuousCapture).toBeUndefined();
     const newer = await put("new-api", { ...base, continuousCapture: true }, "2024-05-01");
     expect((newer.json as { properties: Record<string, unknown> }).properties).toHaveProperty("continuousCapture", true);
+  });
+});
+
+describe("continuous capture on the real clock", () => {
+  let live: ArmEmulator;
+  let liveNetwork: NetworkManagementClient;
+
+  beforeAll(async () => {
+    live = await startArmEmulator({ inventory: SAMPLE_INVENTORY, blobConnectionString: azuriteConnectionString(azurite.ready[0]!), speedFactor: 50, log: () => {} });
+    liveNetwork = networkClient(live, SUB);
+  });
+
+  afterAll(async () => {
+    await live?.close();
+  });
+
+  it("cuts the VM's recorded traffic (tcpdump where it can record) into files as it arrives", async () => {
+    const created = await createRing("live-ring", continuous(vmId("vm-web-1"), { fileCount: 2, fileSizeInBytes: 8_000 }), liveNetwork);
+    await until(() => (live.capture("live-ring")?.ring?.machines[0]?.deleted ?? 0) >= 1, "the ring to delete its oldest file", 30_000);
+    await liveNetwork.packetCaptures.stop(RG, NW, "live-ring", { updateIntervalInMs: 20 });
+    const stored = await live.whenCaptureFileStored(created.id ?? "");
+    const snapshot = live.capture("live-ring");
+    expect(snapshot?.file.source).toBe(stored.source);
+    const blobs = await blobsUnder(created.storageLocation?.storagePath ?? "");
+    expect(blobs.map((blob) => blob.name)).toEqual(stored.blobs.map((blob) => blob.blobName));
+    expect(blobs).toHaveLength(2);
+    for (const blob of blobs) {
+      expect(blob.bytes).toBeLessThanOrEqual(8_000);
+      const { times } = pcapContents(await download(blob.name));
+      expect(times.length).toBeGreaterThan(0);
+      // Real time: the packets were recorded while the file was open (a file opens with its first packet).
+      expect(Math.min(...times)).toBeGreaterThanOrEqual(blob.openedAt.getTime());
+    }
+    expect(blobs[0]!.closedAt.getTime()).toBeLessThanOrEqual(blobs[1]!.openedAt.getTime());
+  }, 60_000);
+});
+
+describe("ring building blocks", () => {
+  it("splits a pcap stream into its header and whole records, however the chunks fall", () => {
+    const packets = roundsOfTraffic("vm-a", undefined, Date.UTC(2026, 10, 25), [0, 1], steadyProfile);
+    const file = buildPcap(packets, 262144);
+    for (const chunkSize of [1, 7, 16, 100, 4096, file.length]) {
+      const stream = new PcapStream();
+      const records: Buffer[] = [];
+      for (let offset = 0; offset < file.length; offset += chunkSize) stream.push(file.subarray(offset, offset + chunkSize), (record) => records.push(record));
+      expect(records).toHaveLength(packets.length);
+      expect(Buffer.concat([stream.header!, ...records]).equals(file)).toBe(true);
+      expect(records.map((record) => stream.timestampMs(record))).toEqual(packets.map((packet) => Math.floor(packet.timestampMs * 1000) / 1000));
+    }
+  });
+
+  it("fills a synthetic ring file with the whole rounds that fit, and spreads MAX_ROUNDS over a large file's span", () => {
+    const start = Date.UTC(2026, 10, 25);
+    const small = ringFileRounds("vm-a", undefined, start, 5, 40_000, 262144, steadyProfile);
+    expect(small.rounds).toEqual([5, 6, 7, 8]);
+    expect(small.nextFirstRound).toBe(9);
+    expect(buildPcap(roundsOfTraffic("vm-a", undefined, start, small.rounds, steadyProfile), 262144).length).toBeLessThanOrEqual(40_000);
+    const large = ringFileRounds("vm-a", undefined, start, 0, 100 * 1024 * 1024, 262144, steadyProfile);
+    expect(large.rounds).toHaveLength(MAX_ROUNDS);
+    expect(large.nextFirstRound).toBeGreaterThan(10_000);
+    expect(large.rounds.at(-1)!).toBeLessThan(large.nextFirstRound!);
+    // A filter that matches nothing: the file never fills.
+    const none = ringFileRounds("vm-a", [{ protocol: "UDP", localPort: "9" }], start, 0, 40_000, 262144, steadyProfile);
+    expect(none).toEqual({ rounds: [], nextFirstRound: undefined });
+  });
+
+  it("reads a VM's traffic from the inventory: healthy until failingAfterSeconds after the emulator started, then failing", () => {
+    const warnings: string[] = [];
+    const id = vmId("vm-a");
+    const inventory = parseInventory(
+      { virtualMachines: [{ id, location: "westus2", traffic: { failingAfterSeconds: 300 } }] },
+      "inventory",
+      (line) => warnings.push(line),
+    );
+    expect(warnings).toEqual([]);
+    const started = Date.UTC(2026, 10, 25, 8);
+    const profiles = new TrafficProfiles();
+    profiles.set(id, inventoryTrafficChoice(inventory.virtualMachines[0]!.traffic!, started));
+    const dbAnswer = (atMs: number) =>
+      profiles.profileFor(id).round(0, 0, atMs).find((exchange) => exchange.kind === "dns" && exchange.name.startsWith("db."));
+    expect(dbAnswer(started + 299_000)).toMatchObject({ outcome: "NOERROR" });
+    expect(dbAnswer(started + 300_000)).toMatchObject({ outcome: "SERVFAIL" });
+    // A scale set's choice covers its instances.
+    const scaleSet = `/subscriptions/${SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-a`;
+    profiles.set(scaleSet, "failing");
+    expect(profiles.profileFor(`${scaleSet}/virtualMachines/3`).round(0, 0, started).some((exchange) => exchange.kind === "refused")).toBe(true);
   });
 });

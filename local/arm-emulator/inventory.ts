@@ -45,8 +45,12 @@ const tagsSchema = z.record(z.string(), z.string());
  */
 const trafficSchema = z.union([
   z.enum(["steady", "healthy", "failing"]),
-  z.object({ failingFrom: z.iso.datetime({ offset: true }) }),
-  z.object({ failingAfterSeconds: z.number().min(0) }),
+  // One object with both keys (not a union of two) so that the unknown-key warning knows them both.
+  z
+    .object({ failingFrom: z.iso.datetime({ offset: true }).optional(), failingAfterSeconds: z.number().min(0).optional() })
+    .refine((traffic) => (traffic.failingFrom === undefined) !== (traffic.failingAfterSeconds === undefined), {
+      message: "give either failingFrom or failingAfterSeconds",
+    }),
 ]);
 
 const virtualMachineSchema = z.object({

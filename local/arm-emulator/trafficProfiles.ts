@@ -34,8 +34,8 @@ export class TrafficProfiles {
 /** An inventory `traffic` value as a profile choice; `failingAfterSeconds` counts from `startMs` (the emulator's start). */
 export function inventoryTrafficChoice(traffic: InventoryTraffic, startMs: number): TrafficProfileSpec {
   if (typeof traffic === "string") return traffic;
-  if ("failingFrom" in traffic) return { failingFrom: new Date(traffic.failingFrom) };
-  return { failingFrom: new Date(startMs + traffic.failingAfterSeconds * 1000) };
+  if (traffic.failingFrom !== undefined) return { failingFrom: new Date(traffic.failingFrom) };
+  return { failingFrom: new Date(startMs + (traffic.failingAfterSeconds ?? 0) * 1000) };
 }
 
 function isProfile(choice: TrafficChoice): choice is TrafficProfile {

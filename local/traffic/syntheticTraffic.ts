@@ -11,6 +11,8 @@ import {
   ipPacket,
   tcpSegment,
   udpDatagram,
+  PCAP_GLOBAL_HEADER_BYTES,
+  PCAP_RECORD_HEADER_BYTES,
   TCP_ACK,
   TCP_FIN,
   TCP_PSH,
@@ -68,7 +70,7 @@ export function roundsOfTraffic(
   for (const round of rounds) {
     const elapsedMs = round * profile.roundIntervalMs;
     const roundStart = trafficStartMs + elapsedMs;
-    for (const frame of writer.round(profile.round(round, elapsedMs, roundStart))) {
+    for (const frame of writer.round(profile.round(round, elapsedMs, roundStart), roundStart)) {
       if (filters && !matchesCaptureFilters(frame, filters)) continue;
       packets.push({ timestampMs: roundStart + frame.offsetMs, data: frame.data });
     }
@@ -102,14 +104,11 @@ export function ringFileRounds(
   // The round sizes vary by a few bytes (a request path grows with the round number): keep 2 % spare.
   const roundBytes = pcapBytes(roundsOfTraffic(vmKey, filters, trafficStartMs, [firstRound], profile), snaplen) * 1.02;
   if (roundBytes === 0) return { rounds: [], nextFirstRound: undefined };
-  const count = Math.max(1, Math.floor((fileSizeBytes - PCAP_HEADER_BYTES) / roundBytes));
+  const count = Math.max(1, Math.floor((fileSizeBytes - PCAP_GLOBAL_HEADER_BYTES) / roundBytes));
   const held = Math.min(count, MAX_ROUNDS);
   const rounds = Array.from({ length: held }, (_, k) => firstRound + Math.floor((k * count) / held));
   return { rounds, nextFirstRound: firstRound + count };
 }
-
-const PCAP_HEADER_BYTES = 24;
-const PCAP_RECORD_HEADER_BYTES = 16;
 
 /** Bytes the packets take in a pcap file (record headers included, each cut to `snaplen`). */
 function pcapBytes(packets: Packet[], snaplen: number): number {
@@ -127,15 +126,22 @@ class FrameWriter {
   private nextPort = 49152;
   private nextId = 0x1a00;
   private seed = 1;
+  private isnOffset = 0;
 
   constructor(
     private readonly addresses: BlockAddresses,
     private readonly silentHost: string,
   ) {}
 
-  round(exchanges: Exchange[]): Frame[] {
+  /**
+   * `roundStartMs` makes each connection's initial sequence numbers differ from those of an earlier round on the same
+   * port: every file starts its ports at the same number, and a ring's files (or a capture beside a recorder) are
+   * analysed as one timeline, where a reused port with the same ISN would read as retransmissions.
+   */
+  round(exchanges: Exchange[], roundStartMs = 0): Frame[] {
     this.frames = [];
     this.clock = 0;
+    this.isnOffset = Math.imul(Math.floor(roundStartMs / 1000), 2654435761) >>> 0;
     for (const exchange of exchanges) this.exchange(exchange);
     return this.frames;
   }
@@ -205,8 +211,8 @@ class FrameWriter {
 
   /** Handshake, the turns (client, server, client, …; an absent turn = no answer), then a FIN exchange. */
   private tcp(client: Peer, server: Peer, turns: Array<Buffer | undefined>): void {
-    let clientSeq = 0x1000_0000 + client.port * 7919;
-    let serverSeq = 0x2000_0000 + client.port * 104729;
+    let clientSeq = (0x1000_0000 + client.port * 7919 + this.isnOffset) >>> 0;
+    let serverSeq = (0x2000_0000 + client.port * 104729 + this.isnOffset) >>> 0;
     this.segment(client, server, clientSeq++, 0, TCP_SYN);
     this.segment(server, client, serverSeq++, clientSeq, TCP_SYN | TCP_ACK);
     this.segment(client, server, clientSeq, serverSeq, TCP_ACK);

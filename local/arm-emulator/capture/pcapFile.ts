@@ -7,8 +7,8 @@
 
 import { isIPv4 } from "node:net";
 
-const PCAP_GLOBAL_HEADER_BYTES = 24;
-const PCAP_RECORD_HEADER_BYTES = 16;
+export const PCAP_GLOBAL_HEADER_BYTES = 24;
+export const PCAP_RECORD_HEADER_BYTES = 16;
 const LINKTYPE_ETHERNET = 1;
 
 export interface SyntheticTrafficHints {
@@ -109,6 +109,41 @@ function readLayout(file: Buffer): { readUInt32: (buffer: Buffer, offset: number
   const magicBE = file.readUInt32BE(0);
   if (magicBE === 0xa1b2c3d4 || magicBE === 0xa1b23c4d) return { readUInt32: (b, o) => b.readUInt32BE(o) };
   return undefined;
+}
+
+/** Splits a pcap byte stream (tcpdump `-w -`) into its global header and whole records. */
+export class PcapStream {
+  header: Buffer | undefined;
+  private pending: Buffer = Buffer.alloc(0);
+  private littleEndian = true;
+  private nanoseconds = false;
+
+  push(chunk: Buffer, onRecord: (record: Buffer) => void): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (!this.header) {
+      if (this.pending.length < PCAP_GLOBAL_HEADER_BYTES) return;
+      this.header = Buffer.from(this.pending.subarray(0, PCAP_GLOBAL_HEADER_BYTES));
+      const magic = this.header.readUInt32LE(0);
+      this.littleEndian = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+      this.nanoseconds = magic === 0xa1b23c4d || this.header.readUInt32BE(0) === 0xa1b23c4d;
+      this.pending = this.pending.subarray(PCAP_GLOBAL_HEADER_BYTES);
+    }
+    let offset = 0;
+    while (offset + PCAP_RECORD_HEADER_BYTES <= this.pending.length) {
+      const length = this.littleEndian ? this.pending.readUInt32LE(offset + 8) : this.pending.readUInt32BE(offset + 8);
+      const end = offset + PCAP_RECORD_HEADER_BYTES + length;
+      if (end > this.pending.length) break;
+      onRecord(Buffer.from(this.pending.subarray(offset, end)));
+      offset = end;
+    }
+    this.pending = this.pending.subarray(offset);
+  }
+
+  /** A record's capture time in epoch ms (microsecond pcap; nanosecond when the magic says so). */
+  timestampMs(record: Buffer): number {
+    const read = (offset: number) => (this.littleEndian ? record.readUInt32LE(offset) : record.readUInt32BE(offset));
+    return read(0) * 1000 + read(4) / (this.nanoseconds ? 1_000_000 : 1000);
+  }
 }
 
 // ---- frames -------------------------------------------------------------------------------------------------

@@ -62,6 +62,12 @@ export interface RecordingSpec {
   synthetic?: boolean | undefined;
   /** The session's clock for synthetic packet timestamps (default: the real one). */
   nowMs?: (() => number) | undefined;
+  /**
+   * Stream mode (a continuous capture's ring): tcpdump writes the pcap stream (global header, then records as they
+   * are captured) to this callback instead of a file, so a session of days leaves no ever-growing file behind.
+   * Recording results then report no file. A synthetic recording ignores it (the caller checks `source`).
+   */
+  onPcapData?: ((chunk: Buffer) => void) | undefined;
 }
 
 /** The machine recorded when a caller names none. */
@@ -214,15 +220,18 @@ async function startTcpdumpRecording(spec: RecordingSpec, settings: PacketRecord
     "-s",
     String(snaplenFor(spec.bytesPerPacket)),
     "-w",
-    spec.outputPath,
+    spec.onPcapData ? "-" : spec.outputPath,
   ];
   args.push(captureExpression(spec, traffic.addresses.vm));
   // `timeout` forwards our SIGINT to tcpdump, and stops it on its own if this process is killed first.
+  const stdout = spec.onPcapData ? "pipe" : "ignore";
   const child = timeoutCommandAvailable()
     ? spawn("timeout", ["--signal=INT", "--kill-after=5", String(Math.ceil(spec.safetyLimitSeconds)), settings.tcpdumpPath, ...args], {
-        stdio: ["ignore", "ignore", "pipe"],
+        stdio: ["ignore", stdout, "pipe"],
       })
-    : spawn(settings.tcpdumpPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    : spawn(settings.tcpdumpPath, args, { stdio: ["ignore", stdout, "pipe"] });
+  const onPcapData = spec.onPcapData;
+  if (onPcapData) child.stdout?.on("data", (chunk: Buffer) => onPcapData(chunk));
   await waitUntilListening(child);
   child.on("error", () => {});
   // A round right away, so even a short session holds every kind of traffic; stop waits for it.
@@ -231,6 +240,7 @@ async function startTcpdumpRecording(spec: RecordingSpec, settings: PacketRecord
   let byteLimitReached = false;
   // tcpdump has no "stop after N bytes" switch (-C rotates files), so watch the file and stop it ourselves.
   const watcher = setInterval(() => {
+    if (onPcapData) return; // streamed: no file, no byte limit (the ring rotates instead)
     stat(spec.outputPath).then(
       (info) => {
         if (!byteLimitReached && info.size >= spec.maxBytes) {
@@ -243,9 +253,10 @@ async function startTcpdumpRecording(spec: RecordingSpec, settings: PacketRecord
   }, 25);
   watcher.unref();
 
+  // `close`, not `exit`: a streamed recording's last bytes are delivered only once stdout has closed.
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
+    else child.once(onPcapData ? "close" : "exit", () => resolve());
   });
   return {
     source: "tcpdump",
@@ -260,6 +271,7 @@ async function startTcpdumpRecording(spec: RecordingSpec, settings: PacketRecord
       await exited;
       clearTimeout(killTimer);
       await traffic.release();
+      if (onPcapData) return { source: "tcpdump", path: spec.outputPath, bytes: 0, packets: 0, byteLimitReached: false };
       const recorded = await readFile(spec.outputPath).catch(() => buildPcap([], snaplenFor(spec.bytesPerPacket)));
       const file = trimPcap(dropPartialRecord(recorded), spec.maxBytes);
       byteLimitReached ||= recorded.length >= spec.maxBytes;

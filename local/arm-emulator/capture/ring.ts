@@ -7,13 +7,16 @@
 // session ends; each upload's blob carries metadata `closedAt` (ISO time the file was closed, on the emulator's
 // clock); once more than `fileCount` files are kept the oldest blob is deleted.
 //
-// Each captured machine (the VM, or each scale-set instance) has its own ring. The packets are synthetic rounds of the
-// machine's traffic (local/traffic), laid out on the session's time line (real or a caller's virtual clock), so a
-// file's packets, its close instant and its `closedAt` agree on the same clock.
+// Each captured machine (the VM, or each scale-set instance) has its own ring, fed by one of two packet sources:
+// * live: tcpdump records the machine's generated traffic as one pcap stream (no file grows on disk); records are cut
+//   into ring files as they arrive, a file closing when the next record would take it past `fileSizeInBytes`;
+// * synthetic (no tcpdump, or a caller's virtual clock): rounds of the machine's traffic (local/traffic) laid out on
+//   the session's time line, a file closing when the next round would not fit.
+// Either way a file's packets, its close instant and its `closedAt` agree on the same clock.
 
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { buildPcap, countPcapPackets } from "./pcapFile.js";
+import { buildPcap, countPcapPackets, PCAP_GLOBAL_HEADER_BYTES as PCAP_HEADER_BYTES, pcapGlobalHeader, PcapStream } from "./pcapFile.js";
 import type { CaptureFilter } from "./filters.js";
 import type { SessionTime } from "./sessionTime.js";
 import type { BlobLocation, CaptureUploader } from "./storage.js";
@@ -61,6 +64,11 @@ export interface RingState {
   storageError?: string;
 }
 
+/** A live recording feeding a ring (a tcpdump stream). */
+export interface LiveSource {
+  stop(): Promise<unknown>;
+}
+
 export interface RingDependencies {
   time: SessionTime;
   uploader: CaptureUploader;
@@ -72,12 +80,28 @@ export interface RingDependencies {
   profileFor(emulatedVm: string): TrafficProfile;
   /** Where file `seq` of a machine goes; undefined: it stays on the "VM" (localPath only, or no blob storage). */
   blobFor(machine: RingMachine, seq: number): BlobLocation | undefined;
+  /**
+   * Starts a live recording of the machine streaming pcap bytes to `onPcapData`; undefined when packets are
+   * synthetic (no tcpdump, or a virtual clock). Absent: always synthetic.
+   */
+  startLive?: (machine: RingMachine, onPcapData: (chunk: Buffer) => void) => Promise<LiveSource | undefined>;
   log(line: string): void;
+}
+
+/** A live machine's open file: the stream's pcap header and the whole records received since the file opened. */
+interface LiveRing {
+  source: LiveSource | undefined;
+  stream: PcapStream;
+  records: Buffer[];
+  bytes: number;
+  stopped?: Promise<void> | undefined;
 }
 
 export class ContinuousRing {
   private readonly plans = new Map<RingMachine, RingFileRounds>();
   private readonly cancels = new Map<RingMachine, () => void>();
+  private readonly live = new Map<RingMachine, LiveRing>();
+  private liveStopped: Promise<unknown> = Promise.resolve();
   /** Writes, uploads and deletions in order, one at a time. */
   private queue: Promise<void> = Promise.resolve();
   private haltedAtMs: number | undefined;
@@ -87,9 +111,37 @@ export class ContinuousRing {
     readonly state: RingState,
   ) {}
 
-  /** Opens (or, after a restart, reopens) each machine's current file and schedules its rotation. */
-  start(): void {
-    for (const machine of this.state.machines) this.open(machine, machine.openRound, machine.openedAtMs);
+  /** Machines recorded live (tcpdump). */
+  liveMachines(): number {
+    return [...this.live.values()].filter((ring) => ring.source !== undefined).length;
+  }
+
+  /**
+   * Opens (or, after a restart, reopens) each machine's current file: a live recording where one can run (its file
+   * opens now), else synthetic rounds from where the file opened, with its rotation scheduled.
+   */
+  async start(): Promise<void> {
+    await Promise.all(this.state.machines.map((machine) => this.startMachine(machine)));
+  }
+
+  private async startMachine(machine: RingMachine): Promise<void> {
+    const { startLive } = this.deps;
+    if (startLive) {
+      const ring: LiveRing = { source: undefined, stream: new PcapStream(), records: [], bytes: 0 };
+      this.live.set(machine, ring);
+      // The file opens before tcpdump listens: every packet it records comes after.
+      const openedAtMs = machine.openedAtMs;
+      machine.openedAtMs = this.deps.time.nowMs();
+      const source = await startLive(machine, (chunk) => ring.stream.push(chunk, (record) => this.onLiveRecord(machine, ring, record)));
+      if (source) {
+        ring.source = source;
+        if (this.haltedAtMs !== undefined) ring.stopped = source.stop().then(() => {});
+        return;
+      }
+      this.live.delete(machine);
+      machine.openedAtMs = openedAtMs;
+    }
+    this.open(machine, machine.openRound, machine.openedAtMs);
   }
 
   /** The recording ends at `atMs` (stop, time limit, VM gone): no more rotations; the open files end there. */
@@ -98,20 +150,32 @@ export class ContinuousRing {
     this.haltedAtMs = atMs;
     for (const cancel of this.cancels.values()) cancel();
     this.cancels.clear();
+    // Live recordings stop at once (tcpdump flushes what it holds); the open files are closed by `finish`.
+    for (const ring of this.live.values()) ring.stopped ??= ring.source?.stop().then(() => {});
+    this.liveStopped = Promise.all([...this.live.values()].map((ring) => ring.stopped));
   }
 
   /** Whether a machine's ring still records. */
   isOpen(machine: RingMachine): boolean {
-    return this.haltedAtMs === undefined && this.plans.has(machine);
+    return this.haltedAtMs === undefined && (this.plans.has(machine) || this.live.has(machine));
   }
 
   /** Machines whose rings still record. */
   openMachines(): number {
-    return this.haltedAtMs === undefined ? this.plans.size : 0;
+    return this.haltedAtMs === undefined ? this.plans.size + this.live.size : 0;
   }
 
   /** Ends one machine's ring (a scale-set instance deallocated): its open file is closed and uploaded at `atMs`. */
   haltMachine(machine: RingMachine, atMs: number): void {
+    const live = this.live.get(machine);
+    if (live) {
+      this.live.delete(machine);
+      void (async () => {
+        await live.source?.stop();
+        this.closeLive(machine, live, atMs);
+      })();
+      return;
+    }
     this.cancels.get(machine)?.();
     this.cancels.delete(machine);
     const plan = this.plans.get(machine);
@@ -125,11 +189,14 @@ export class ContinuousRing {
    */
   async finish(keepOpenFiles: boolean, beforeUpload: Promise<void>): Promise<void> {
     const endMs = this.haltedAtMs ?? this.deps.time.nowMs();
+    await this.liveStopped;
     await beforeUpload;
     if (keepOpenFiles) {
       for (const [machine, plan] of this.plans) this.close(machine, plan.rounds, endMs, true);
+      for (const [machine, live] of this.live) this.closeLive(machine, live, endMs);
     }
     this.plans.clear();
+    this.live.clear();
     await this.settled();
   }
 
@@ -162,14 +229,47 @@ export class ContinuousRing {
     );
   }
 
+  /**
+   * A live record arrived: it goes into the open file, or, if it would take that past the size, into a new one. The
+   * rotation instant is the record's own capture time (the kernel stamped it before this process saw it), so every
+   * packet of a file lies within [openedAt, closedAt].
+   */
+  private onLiveRecord(machine: RingMachine, live: LiveRing, record: Buffer): void {
+    // What tcpdump still flushes after the session ended is not the session's.
+    if (this.haltedAtMs !== undefined && live.stream.timestampMs(record) > this.haltedAtMs) return;
+    if (live.records.length > 0 && PCAP_HEADER_BYTES + live.bytes + record.length > this.state.fileSizeBytes) {
+      const capturedAtMs = live.stream.timestampMs(record);
+      this.closeLive(machine, live, capturedAtMs);
+      machine.openedAtMs = capturedAtMs;
+    }
+    live.records.push(record);
+    live.bytes += record.length;
+  }
+
+  private closeLive(machine: RingMachine, live: LiveRing, closeMs: number): void {
+    // [assumed] A session that ends right after a rotation leaves no empty file behind.
+    if (live.records.length === 0) return;
+    const header = live.stream.header ?? pcapGlobalHeader(this.deps.snaplen);
+    const file = Buffer.concat([header, ...live.records]);
+    live.records = [];
+    live.bytes = 0;
+    this.store(machine, file, closeMs);
+  }
+
   /** Writes the file holding `rounds` (up to `closeMs` when the session ended early) and queues its upload. */
   private close(machine: RingMachine, rounds: number[], closeMs: number, endedEarly: boolean): void {
     const { deps, state } = this;
-    const seq = machine.nextSeq++;
-    const openedAtMs = machine.openedAtMs;
     const profile = deps.profileFor(machine.emulatedVm);
     const held = endedEarly ? rounds.filter((round) => this.roundStartMs(round, profile) <= closeMs) : rounds;
-    const file = buildPcap(roundsOfTraffic(machine.emulatedVm, deps.filters, state.trafficStartMs, held, profile), deps.snaplen);
+    if (held.length === 0) return;
+    this.store(machine, buildPcap(roundsOfTraffic(machine.emulatedVm, deps.filters, state.trafficStartMs, held, profile), deps.snaplen), closeMs);
+  }
+
+  /** Numbers a closed file, writes it and queues its upload (and the ring's trimming). */
+  private store(machine: RingMachine, file: Buffer, closeMs: number): void {
+    const { deps, state } = this;
+    const seq = machine.nextSeq++;
+    const openedAtMs = machine.openedAtMs;
     const instance = machine.instanceId === undefined ? "" : `-${machine.instanceId}`;
     const localPath = join(deps.capturesDir, `${deps.label}${instance}-${String(seq).padStart(6, "0")}.cap`);
     const location = deps.blobFor(machine, seq);

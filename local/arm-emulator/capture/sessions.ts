@@ -134,11 +134,13 @@ export class CaptureSessions {
     runtime.concluded = true;
     if (record.file.stored) runtime.stored.resolve(storedFile(record));
     else if (record.file.pending && record.ring) {
-      runtime.ring = this.ringFor(record, record.ring);
-      runtime.ring.halt(this.settings.time.nowMs());
+      // Ended but its open files not uploaded yet: a synthetic ring's last files are made again, up to the end.
+      const endedAt = Date.parse(record.session.endedAt ?? "");
+      runtime.ring = this.ringFor(record, record.ring, 0, false);
+      void runtime.ring.start();
+      runtime.ring.halt(Number.isNaN(endedAt) ? this.settings.time.nowMs() : endedAt);
       void this.finishRing(runtime, undefined);
-    }
-    else if (record.file.pending) {
+    } else if (record.file.pending) {
       runtime.recordingResult = Promise.resolve(undefined);
       void this.finishFile(runtime, undefined);
     } else runtime.stored.reject(new Error(`capture ${record.name} ended without a file`));
@@ -263,8 +265,9 @@ export class CaptureSessions {
     record.capturedInstances = health.capturable;
     const { time } = this.settings;
     const limitMs = time.serviceMs(plan.timeLimitSeconds);
-    if (plan.continuous) this.startRing(runtime);
-    else if (!(await this.startSegment(runtime, plan.totalBytes, limitMs))) return;
+    if (plan.continuous) {
+      if (!(await this.startRing(runtime, limitMs))) return;
+    } else if (!(await this.startSegment(runtime, plan.totalBytes, limitMs))) return;
     // The time limit counts from captureStartTime (recording under way), not from before the recorder started.
     const now = time.nowMs();
     record.session.status = "Running";
@@ -275,22 +278,39 @@ export class CaptureSessions {
     this.scheduleEnds(runtime);
   }
 
-  /** A continuous capture: one ring per captured machine, files rotating from now on. */
-  private startRing(runtime: SessionRuntime): void {
+  /**
+   * A continuous capture: one ring per captured machine, files rotating from now on, recorded for `durationMs` at
+   * most (the session's limit); false when the session failed or was stopped while its recorders started.
+   */
+  private async startRing(runtime: SessionRuntime, durationMs: number): Promise<boolean> {
     const { record, plan } = runtime;
-    if (!plan.continuous) return;
+    if (!plan.continuous) return false;
     const machines =
       plan.target.kind === "vmss"
         ? record.capturedInstances.map((instanceId) => ({ instanceId, emulatedVm: `${plan.target.id}/virtualMachines/${instanceId}` }))
         : [{ emulatedVm: plan.target.id }];
     record.ring ??= newRingState(plan.continuous, this.settings.time.nowMs(), machines);
-    record.file.source = "synthetic";
-    runtime.ring = this.ringFor(record, record.ring);
-    runtime.ring.start();
+    const ring = this.ringFor(record, record.ring, durationMs);
+    runtime.ring = ring;
+    try {
+      await ring.start();
+    } catch (error) {
+      ring.halt(this.settings.time.nowMs());
+      delete runtime.ring;
+      this.settings.log(`arm-emulator: capture ${record.name} could not record: ${(error as Error).message}`);
+      runtime.ending = true;
+      this.fail(runtime, this.settings.failedSession.status, [this.couldNotRun(plan.target.id, "CaptureFailed")]);
+      return false;
+    }
+    record.file.source = ring.liveMachines() > 0 ? "tcpdump" : "synthetic";
+    // Stopped or deleted while tcpdump was starting: the stop has halted the ring already.
+    return !runtime.ending;
   }
 
-  private ringFor(record: CaptureRecord, state: RingState): ContinuousRing {
+  /** `live`: record live where tcpdump can (not on a virtual clock); else synthetic rounds. */
+  private ringFor(record: CaptureRecord, state: RingState, durationMs: number, live = true): ContinuousRing {
     const plan = record.plan as CapturePlan;
+    const { time } = this.settings;
     return new ContinuousRing(
       {
         time: this.settings.time,
@@ -301,10 +321,42 @@ export class CaptureSessions {
         snaplen: plan.bytesPerPacket <= 0 || plan.bytesPerPacket > MAX_SNAPLEN ? MAX_SNAPLEN : plan.bytesPerPacket,
         profileFor: this.settings.profileFor,
         blobFor: (machine, seq) => this.ringBlob(record, machine, seq),
+        // On a caller's clock nothing real happens in the session's time: its packets are synthetic, on that clock.
+        ...(live && !time.virtual && { startLive: (machine, onPcapData) => this.startLiveRecording(record, machine, onPcapData, durationMs) }),
         log: this.settings.log,
       },
       state,
     );
+  }
+
+  /** tcpdump streaming one machine's traffic into its ring; undefined when the recorder falls back to synthetic. */
+  private async startLiveRecording(
+    record: CaptureRecord,
+    machine: RingMachine,
+    onPcapData: (chunk: Buffer) => void,
+    durationMs: number,
+  ): Promise<Recording | undefined> {
+    const plan = record.plan as CapturePlan;
+    const label = machine.instanceId === undefined ? record.name : `${record.name}-${machine.instanceId}`;
+    const outputPath = join(this.capturesDir, `${label}-stream.cap`);
+    const recording = await this.settings.recorder.start({
+      outputPath,
+      bpf: filtersToBpf(plan.filters),
+      excludePorts: this.settings.excludePorts(),
+      bytesPerPacket: plan.bytesPerPacket,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+      syntheticHints: syntheticHintsFor(plan.filters),
+      filters: plan.filters,
+      emulatedVm: machine.emulatedVm,
+      onByteLimit: () => {},
+      safetyLimitSeconds: durationMs / 1000 + SAFETY_MARGIN_SECONDS,
+      trafficProfile: this.settings.profileFor(machine.emulatedVm),
+      onPcapData,
+    });
+    if (recording.source === "tcpdump") return recording;
+    await recording.stop();
+    await rm(outputPath, { force: true });
+    return undefined;
   }
 
   /**
@@ -326,9 +378,9 @@ export class CaptureSessions {
   private async continueRecording(runtime: SessionRuntime): Promise<void> {
     const { record, plan } = runtime;
     if (plan.continuous && record.ring) {
-      // The rings carry on where they were (the open file's rounds are synthetic, so nothing is lost).
-      runtime.ring = this.ringFor(record, record.ring);
-      runtime.ring.start();
+      // The rings carry on: a synthetic open file where it was (its rounds are regenerated), a live one from now.
+      runtime.ring = this.ringFor(record, record.ring, Math.max(0, (record.deadlineMs ?? 0) - this.settings.time.nowMs()));
+      await runtime.ring.start();
       this.scheduleEnds(runtime);
       return;
     }
@@ -427,8 +479,9 @@ export class CaptureSessions {
     runtime.recordingResult = Promise.resolve(undefined);
     if (runtime.record.ring) {
       // Ended while the emulator was down: the rings end at the deadline (or now), with their open files.
-      runtime.ring = this.ringFor(runtime.record, runtime.record.ring);
-      runtime.ring.start();
+      // Synthetic rings only: what a live recording held when the emulator went down is lost, as on a crashed VM.
+      runtime.ring = this.ringFor(runtime.record, runtime.record.ring, 0, false);
+      void runtime.ring.start();
       const now = this.settings.time.nowMs();
       runtime.ring.halt(cause === "time" ? Math.min(runtime.record.deadlineMs ?? now, now) : now);
     }
@@ -482,9 +535,8 @@ export class CaptureSessions {
     const { record } = runtime;
     const ring = runtime.ring as ContinuousRing;
     try {
-      const uploadLag = new Promise<void>((resolve) => this.settings.scheduler.after(this.settings.timings.blobUploadDelaySeconds, resolve));
       // An injected capture failure loses the open file, like a one-off capture's.
-      await ring.finish(cause !== "fault", uploadLag);
+      await ring.finish(cause !== "fault", this.uploadLag());
       const files = ring.state.machines.flatMap((machine) => machine.files);
       record.file.bytes = files.reduce((sum, file) => sum + file.bytes, 0);
       record.file.packets = files.reduce((sum, file) => sum + file.packets, 0);
@@ -496,13 +548,26 @@ export class CaptureSessions {
       if (ring.state.storageError !== undefined) record.file.uploadError = ring.state.storageError;
       const last = files.at(-1);
       if (last) record.file.localPath = last.localPath;
-      record.file.stored = true;
-      record.file.pending = false;
-      runtime.stored.resolve(storedFile(record));
+      this.delivered(runtime);
     } catch (error) {
-      record.file.uploadError ??= (error as Error).message;
-      runtime.stored.reject(error as Error);
+      this.notDelivered(runtime, error as Error);
     }
+  }
+
+  /** Storage's lag between a session's end and its file in the container. */
+  private uploadLag(): Promise<void> {
+    return new Promise<void>((resolve) => this.settings.scheduler.after(this.settings.timings.blobUploadDelaySeconds, resolve));
+  }
+
+  private delivered(runtime: SessionRuntime): void {
+    runtime.record.file.stored = true;
+    runtime.record.file.pending = false;
+    runtime.stored.resolve(storedFile(runtime.record));
+  }
+
+  private notDelivered(runtime: SessionRuntime, error: Error): void {
+    runtime.record.file.uploadError ??= error.message;
+    runtime.stored.reject(error);
   }
 
   private fail(runtime: SessionRuntime, status: PcStatus, errors: string[]): void {
@@ -528,14 +593,11 @@ export class CaptureSessions {
       record.file.bytes = files.reduce((sum, file) => sum + file.bytes, 0);
       record.file.packets = files.reduce((sum, file) => sum + file.packets, 0);
       record.file.byteLimitReached = cause === "bytes" || (result?.byteLimitReached ?? record.file.byteLimitReached ?? false);
-      await new Promise<void>((resolve) => this.settings.scheduler.after(this.settings.timings.blobUploadDelaySeconds, resolve));
+      await this.uploadLag();
       await this.upload(runtime, files);
-      record.file.stored = true;
-      record.file.pending = false;
-      runtime.stored.resolve(storedFile(record));
+      this.delivered(runtime);
     } catch (error) {
-      record.file.uploadError ??= (error as Error).message;
-      runtime.stored.reject(error as Error);
+      this.notDelivered(runtime, error as Error);
     }
   }
 
