@@ -215,6 +215,8 @@ function* record(context: OrchestrationContext, target: CaptureTargetRef, state:
       if (status.exists) yield* sendQuietly(context, DELETE_RECORDER_SESSION, sessionRef(target, state, session.name));
       state.session = null;
       state.sessionStatus = null;
+      state.phase = "arming";
+      publish(context, state);
       continue;
     }
     if (decision.action === "renew") {
