@@ -29,7 +29,7 @@ export async function checkRecorderTarget(target: CaptureTargetRef): Promise<Rec
     return { ok: false, retry: false, reason: `The Network Watcher agent extension is not installed on ${target.name}: install it, then arm the recorder again.` };
   }
   if (facts.powerState !== "running") {
-    return { ok: false, retry: true, reason: `The target ${target.name} is ${facts.powerState ?? "in an unknown power state"}, not running: the recorder waits for it to run.` };
+    return { ok: false, retry: true, reason: `The target ${target.name} is ${facts.powerState ?? "in an unknown power state"}, not running.` };
   }
   const watcher = await findWatcher(arm, target.subscriptionId, facts.location);
   if (!watcher) return { ok: false, retry: false, reason: `There is no Network Watcher in region ${facts.location} for subscription ${target.subscriptionId}; enable Network Watcher for the region.` };

@@ -288,7 +288,12 @@ function* newSession(context: OrchestrationContext, target: CaptureTargetRef, st
   // Before the first session a target that cannot take one is refused at once; later (a VM stopped for maintenance)
   // the recorder waits for it.
   const armedBefore = state.renewals + state.rearms > 0 || state.session !== null || state.polls > 0;
-  if (!check.ok) return { retry: check.retry && armedBefore, reason: check.reason };
+  if (!check.ok) {
+    if (!check.retry) return { retry: false, reason: check.reason };
+    return armedBefore
+      ? { retry: true, reason: `${check.reason} The recorder checks again after ${retryDelaySeconds(state.retries)} s and records once it runs.` }
+      : { retry: false, reason: `${check.reason} Arm the recorder once it runs.` };
+  }
   Object.assign(state, { settings: check.settings, watcher: check.watcher, location: check.location, osType: check.osType });
   const requestedAt = nextSessionStamp(context.df.currentUtcDateTime, state.session?.requestedAt ?? null);
   const name = recorderSessionName(target, requestedAt);

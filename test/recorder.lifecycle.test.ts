@@ -73,6 +73,23 @@ describe("flight recorder lifecycle", () => {
     expect((await stack.api("DELETE", "/api/recorders/rec-nothing-000000000000")).status).toBe(404);
   });
 
+  it("ends a recorder armed on a target that cannot record, saying why", async () => {
+    for (const [vm, why] of [
+      ["vm-noagent", "The Network Watcher agent extension is not installed on vm-noagent: install it, then arm the recorder again."],
+      ["vm-stopped", "The target vm-stopped is deallocated, not running. Arm the recorder once it runs."],
+      ["vm-gone", `The target ${vmId("vm-gone")} does not exist`],
+    ] as const) {
+      const armed = await stack.api("POST", "/api/recorders", { target: vmId(vm) });
+      expect(armed.status).toBe(202);
+      const failed = String(armed.body.id);
+      await stack.drive(() => stack.host.hub.get(failed)?.status === "Completed");
+      const view = (await stack.api("GET", `/api/recorders/${failed}`)).body;
+      expect(view).toMatchObject({ phase: "failed", armed: false, session: null });
+      expect(String(view.lastError)).toContain(why);
+      expect(stack.recorderSessions(vm)).toEqual([]);
+    }
+  });
+
   it("arms a recorder whose session runs, and answers 200 with the same recorder when armed again", async () => {
     const armed = await stack.api("POST", "/api/recorders", { target: VM });
     expect(armed.status).toBe(202);
@@ -159,7 +176,7 @@ describe("flight recorder lifecycle", () => {
     stack.emulator.setPowerState(VM, "deallocated");
     await stack.drive(async () => (await recorder()).phase === "waiting-for-target");
     let view = await recorder();
-    expect(view.lastError).toContain("not running: the recorder waits for it to run");
+    expect(view.lastError).toBe("The target vm-web-1 is deallocated, not running. The recorder checks again after 60 s and records once it runs.");
     expect(view.notes.join("\n")).toContain(`re-armed: its session ${before.session.name} ended in Error`);
     expect(running()).toEqual([]);
     // A few back-off rounds later the VM is started again.
@@ -175,8 +192,9 @@ describe("flight recorder lifecycle", () => {
 
   it("lists the recorder, and disarms it on DELETE, leaving no session", async () => {
     const list = (await stack.api("GET", "/api/recorders")).body as { count: number; recorders: Array<{ id: string; phase: string }> };
-    expect(list.count).toBe(1);
-    expect(list.recorders[0]).toMatchObject({ id, phase: "recording" });
+    expect(list.count).toBe(4);
+    expect(list.recorders.find((r) => r.id === id)).toMatchObject({ phase: "recording" });
+    expect(list.recorders.filter((r) => r.phase === "failed")).toHaveLength(3);
     const disarmed = await stack.api("DELETE", `/api/recorders/${id}`);
     expect(disarmed.status).toBe(202);
     await stack.drive(() => stack.host.hub.get(id)!.status === "Completed");
