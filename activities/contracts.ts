@@ -86,3 +86,15 @@ export interface NotifyInput {
 }
 
 export type NotifyOutput = NotificationResult[];
+
+// The flight recorder's activities (orchestrators/recorderOrchestrator.ts, activities/recorderActivities.ts).
+export const CHECK_RECORDER_TARGET = "checkRecorderTarget";
+export const CREATE_RECORDER_SESSION = "createRecorderSession";
+export const GET_RECORDER_SESSION = "getRecorderSession";
+export const QUERY_RECORDER_SESSION = "queryRecorderSession";
+export const STOP_RECORDER_SESSION = "stopRecorderSession";
+export const DELETE_RECORDER_SESSION = "deleteRecorderSession";
+export const SWEEP_RECORDER_SESSIONS = "sweepRecorderSessions";
+export const SECURE_LOOKBACK = "secureLookback";
+
+export type { RecorderTargetCheckOutput, RecorderSessionRef, CreateRecorderSessionInput, SweepRecorderSessionsInput, SweepRecorderSessionsOutput, SecureLookbackInput, SecureLookbackOutput } from "../domain/recorder/steps.js";
