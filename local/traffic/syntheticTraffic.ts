@@ -68,7 +68,7 @@ export function roundsOfTraffic(
   for (const round of rounds) {
     const elapsedMs = round * profile.roundIntervalMs;
     const roundStart = trafficStartMs + elapsedMs;
-    for (const frame of writer.round(profile.round(round, elapsedMs, roundStart))) {
+    for (const frame of writer.round(profile.round(round, elapsedMs, roundStart), roundStart)) {
       if (filters && !matchesCaptureFilters(frame, filters)) continue;
       packets.push({ timestampMs: roundStart + frame.offsetMs, data: frame.data });
     }
@@ -127,15 +127,22 @@ class FrameWriter {
   private nextPort = 49152;
   private nextId = 0x1a00;
   private seed = 1;
+  private isnOffset = 0;
 
   constructor(
     private readonly addresses: BlockAddresses,
     private readonly silentHost: string,
   ) {}
 
-  round(exchanges: Exchange[]): Frame[] {
+  /**
+   * `roundStartMs` makes each connection's initial sequence numbers differ from those of an earlier round on the same
+   * port: every file starts its ports at the same number, and a ring's files (or a capture beside a recorder) are
+   * analysed as one timeline, where a reused port with the same ISN would read as retransmissions.
+   */
+  round(exchanges: Exchange[], roundStartMs = 0): Frame[] {
     this.frames = [];
     this.clock = 0;
+    this.isnOffset = Math.imul(Math.floor(roundStartMs / 1000), 2654435761) >>> 0;
     for (const exchange of exchanges) this.exchange(exchange);
     return this.frames;
   }
@@ -205,8 +212,8 @@ class FrameWriter {
 
   /** Handshake, the turns (client, server, client, …; an absent turn = no answer), then a FIN exchange. */
   private tcp(client: Peer, server: Peer, turns: Array<Buffer | undefined>): void {
-    let clientSeq = 0x1000_0000 + client.port * 7919;
-    let serverSeq = 0x2000_0000 + client.port * 104729;
+    let clientSeq = (0x1000_0000 + client.port * 7919 + this.isnOffset) >>> 0;
+    let serverSeq = (0x2000_0000 + client.port * 104729 + this.isnOffset) >>> 0;
     this.segment(client, server, clientSeq++, 0, TCP_SYN);
     this.segment(server, client, serverSeq++, clientSeq, TCP_SYN | TCP_ACK);
     this.segment(client, server, clientSeq, serverSeq, TCP_ACK);
