@@ -333,6 +333,7 @@ function lookbackText(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${n(seconds)} s`;
 }
 
+const FAILURE_BARS = 120;
 const FAILURE_COLORS = ["#dc2626", "#ea580c", "#9333ea", "#0891b2", "#ca8a04", "#4b5563"];
 
 /** One step line per kind that has an onset (failures per bucket), with the alert marked and each onset ticked. */
@@ -340,8 +341,15 @@ function failureChart(incident: IncidentView): string {
   const f = incident.failures;
   const kinds = incident.onsets.slice(0, FAILURE_COLORS.length);
   if (!f || kinds.length === 0) return "";
-  const length = Math.max(0, ...kinds.map((o) => f.counts[o.kind]?.length ?? 0));
-  if (length === 0) return "";
+  const buckets = Math.max(0, ...kinds.map((o) => f.counts[o.kind]?.length ?? 0));
+  if (buckets === 0) return "";
+  // At most FAILURE_BARS steps: neighbouring buckets are summed, so a long lookback still reads at a glance.
+  const group = Math.ceil(buckets / FAILURE_BARS);
+  const length = Math.ceil(buckets / group);
+  const grouped = (counts: number[]): number[] =>
+    Array.from({ length }, (_, i) => counts.slice(i * group, (i + 1) * group).reduce((sum, c) => sum + c, 0));
+  const series = new Map(kinds.map((o) => [o.kind, grouped(f.counts[o.kind] ?? [])]));
+  const stepSeconds = f.bucketSeconds * group;
   const width = 940;
   const height = 200;
   const left = 56;
@@ -349,14 +357,14 @@ function failureChart(incident: IncidentView): string {
   const bottom = 28;
   const plotWidth = width - left - 10;
   const plotHeight = height - top - bottom;
-  const max = Math.max(1, ...kinds.flatMap((o) => f.counts[o.kind] ?? []));
+  const max = Math.max(1, ...[...series.values()].flat());
   const step = plotWidth / length;
   const y = (count: number): number => top + plotHeight - (count / max) * plotHeight;
   const from = f.startEpochSeconds;
-  const to = from + length * f.bucketSeconds;
+  const to = from + length * stepSeconds;
   const lines = kinds
     .map((o, k) => {
-      const counts = f.counts[o.kind] ?? [];
+      const counts = series.get(o.kind)!;
       let path = `M${left},${y(0).toFixed(1)}`;
       for (let i = 0; i < length; i++) path += ` L${(left + i * step).toFixed(1)},${y(counts[i] ?? 0).toFixed(1)} L${(left + (i + 1) * step).toFixed(1)},${y(counts[i] ?? 0).toFixed(1)}`;
       const began = Date.parse(o.began) / 1000;
@@ -367,7 +375,7 @@ function failureChart(incident: IncidentView): string {
     .join("\n");
   const clock = (seconds: number): string => isoOfSeconds(seconds)?.slice(11, 19) ?? "?";
   const legend = kinds.map((o, k) => `<li><span class="swatch" style="background:${FAILURE_COLORS[k]}"></span>${esc(o.label)}</li>`).join("");
-  return `<h3>Failures per ${esc(String(f.bucketSeconds))} s</h3><svg id="failure-chart" role="img" aria-label="Failures over time, with the alert marked" viewBox="0 0 ${width} ${height}" width="100%" xmlns="http://www.w3.org/2000/svg">
+  return `<h3>Failures per ${esc(String(stepSeconds))} s</h3><svg id="failure-chart" role="img" aria-label="Failures over time, with the alert marked" viewBox="0 0 ${width} ${height}" width="100%" xmlns="http://www.w3.org/2000/svg">
 <text x="${left - 6}" y="${(y(max) + 4).toFixed(1)}" text-anchor="end">${esc(compact(max))}</text><line x1="${left}" x2="${left + plotWidth}" y1="${y(max).toFixed(1)}" y2="${y(max).toFixed(1)}" stroke="#e5e7eb"/>
 <line x1="${left}" x2="${left + plotWidth}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#9ca3af"/>
 ${lines}

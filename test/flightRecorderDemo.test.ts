@@ -1,0 +1,209 @@
+// Issue 14's "Done when", on the local stack and a virtual clock: a recorder is armed on vm-web-1, whose traffic starts
+// failing (DNS SERVFAIL for db.contoso.test, HTTP 503s, refused connections) at T; the alert fires a minute later. The
+// report and the notification must say the failure began about a minute before the alert. The host, the real ARM
+// emulator (continuous capture on the same virtual clock) and Azurite run in this process; the clock jumps to the next
+// durable timer or ring rotation whenever nothing else runs, so twenty virtual minutes take seconds.
+// Also measured (printed, not asserted): how soon after the alert the recorder had secured the lookback.
+import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startArmEmulator } from "../local/arm-emulator/armEmulator.js";
+import { VirtualClock } from "../local/host/durable/clock.js";
+import { type RunningHost, startHost } from "../local/host/host.js";
+import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
+import { SAMPLE_INVENTORY, SAMPLE_STORAGE_ID } from "../local/stack.js";
+import type { LookbackManifest } from "../domain/recorder/plan.js";
+import { metricAlert, vmId } from "./support/alerts.js";
+import { type Receiver, startReceiver } from "./support/receiver.js";
+
+// A virtual time after the real one: activities stamp some times from the real clock, which must not run ahead of it.
+const START = new Date("2027-03-01T08:00:00Z");
+const FAILING_FROM = new Date(START.getTime() + 13 * 60_000);
+const ALERT_AT = new Date(FAILING_FROM.getTime() + 60_000);
+const VM = vmId("vm-web-1");
+const KEY = "k";
+
+interface Onset {
+  kind: string;
+  offsetSeconds: number;
+  text: string;
+}
+
+describe("flight recorder demo: a failure that began before the alert", () => {
+  let azurite: Service;
+  let emulator: Awaited<ReturnType<typeof startArmEmulator>>;
+  let host: RunningHost;
+  let receiver: Receiver;
+  let container: ContainerClient;
+  let dataDir: string;
+  const clock = new VirtualClock(START);
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "alertcap-demo-"));
+    azurite = await startAzurite(dataDir);
+    const blob = azuriteConnectionString(azurite.ready[0]!);
+    container = BlobServiceClient.fromConnectionString(blob).getContainerClient("network-watcher-logs");
+    receiver = await startReceiver();
+    const fast = 0.01;
+    emulator = await startArmEmulator({
+      dataDir,
+      inventory: SAMPLE_INVENTORY,
+      blobConnectionString: blob,
+      clock,
+      timings: { createSeconds: fast, captureStartSeconds: fast, queryStatusSeconds: 0, stopSeconds: fast, deleteSeconds: fast, blobUploadDelaySeconds: fast },
+      packetSource: "synthetic",
+      trafficProfiles: { [VM]: { failingFrom: FAILING_FROM } },
+      log: () => {},
+    });
+    Object.assign(process.env, {
+      ALERTCAP_ARM_ENDPOINT: emulator.url,
+      ALERTCAP_ARM_CA_CERT: emulator.caCertPath,
+      ALERTCAP_CAPTURE_BLOB_CONNECTION: blob,
+      ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID,
+      ALERTCAP_ALLOW_ANY_SCOPE: "true",
+      ALERTCAP_CAPTURE_SECONDS: "120",
+      ALERTCAP_POLL_SECONDS: "30",
+      // The smallest ring files the settings allow (1 MiB): the sample VM's traffic fills one in a few minutes.
+      ALERTCAP_RECORDER_FILE_BYTES: String(1024 * 1024),
+      ALERTCAP_RECORDER_FILE_COUNT: "20",
+      ALERTCAP_RECORDER_SESSION_SECONDS: "86400",
+      ALERTCAP_RECORDER_POLL_SECONDS: "60",
+      ALERTCAP_LOOKBACK_SECONDS: "600",
+      ALERTCAP_NOTIFY_URLS: `generic+${receiver.url}/generic teams+${receiver.url}/teams slack+${receiver.url}/slack`,
+      ALERTCAP_TASK_HUB: "flightrecorderdemo",
+    });
+    host = await startHost({ scriptRoot: process.cwd(), dataDir, port: 0, clock, functionKey: KEY, logger: { log: () => {} } });
+  }, 60_000);
+
+  afterAll(async () => {
+    process.env = saved;
+    await host?.close();
+    await emulator?.close();
+    await receiver?.close();
+    await azurite?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Moves the virtual clock from one due instant to the next (never past `until`) until `done` holds. */
+  async function advance(done: () => boolean | Promise<boolean>, until?: Date): Promise<void> {
+    for (let step = 0; step < 20_000; step++) {
+      await host.hub.whenIdle();
+      await emulator.ringsSettled();
+      if (await done()) return;
+      let next = clock.nextDue();
+      if (next && until && next > until) next = until;
+      if (next && next > clock.now()) clock.advanceTo(next);
+      else await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    throw new Error("the demo never reached its next state");
+  }
+
+  const manifestOf = async (folderPrefix: string): Promise<LookbackManifest | null> => {
+    for await (const blob of container.listBlobsFlat({ prefix: folderPrefix })) {
+      if (blob.name.endsWith("/lookback.json")) return JSON.parse((await container.getBlobClient(blob.name).downloadToBuffer()).toString("utf8")) as LookbackManifest;
+    }
+    return null;
+  };
+
+  it("says, in the report and the notifications, that the failure began about a minute before the alert", async () => {
+    const armed = await fetch(`${host.url}/api/recorders?code=${KEY}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ target: VM }) });
+    expect(armed.status).toBeLessThan(300);
+    const { id: recorderId } = (await armed.json()) as { id: string };
+
+    // The recorder records the healthy minutes, then the failure's first minute; at ALERT_AT the alert fires.
+    await advance(() => clock.now().getTime() >= ALERT_AT.getTime(), ALERT_AT);
+    const alert = JSON.parse(metricAlert(VM)) as { data: { essentials: { firedDateTime: string } } };
+    alert.data.essentials.firedDateTime = ALERT_AT.toISOString();
+    const firedReal = performance.now();
+    const fired = await fetch(`${host.url}/api/alerts?code=${KEY}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alert) });
+    expect(fired.status).toBe(202);
+    const { id } = (await fired.json()) as { id: string };
+
+    // Secured: the manifest appears in the incident's folder (first copy), then says complete after the cut.
+    let securedRealMs: number | null = null;
+    await advance(async () => {
+      const manifest = await manifestOf(`alertcap-incidents/${id}/`);
+      if (manifest && securedRealMs === null) securedRealMs = performance.now() - firedReal;
+      return manifest?.complete === true;
+    });
+    const manifest = (await manifestOf(`alertcap-incidents/${id}/`))!;
+    expect(manifest.lookback.length).toBeGreaterThan(1);
+
+    await advance(() => ["Completed", "Failed", "Terminated"].includes(host.hub.get(id)?.status ?? ""));
+    const record = host.hub.get(id)!;
+    const output = record.output as { phase: string; reportPath: string; analysis: { incident: { onsets: Onset[]; files: Array<{ part: string; packets: number; duplicates: number }> } } };
+    expect(output.phase).toBe("completed");
+
+    // The timeline: lookback files then the forward capture, the overlap counted once.
+    const files = output.analysis.incident.files;
+    expect(files.filter((f) => f.part === "lookback").length).toBe(manifest.lookback.length);
+    expect(files.filter((f) => f.part === "forward").length).toBe(1);
+
+    // The onset: DNS SERVFAIL leads, about a minute before the alert. Not before T, which no packet shows; a few
+    // seconds after it at most, since the emulator keeps at most 30 rounds of traffic per ring file (one every ~5 s).
+    const [first] = output.analysis.incident.onsets;
+    expect(first!.kind).toBe("dns-servfail");
+    expect(first!.offsetSeconds).toBeGreaterThanOrEqual(-60);
+    expect(first!.offsetSeconds).toBeLessThanOrEqual(-50);
+    expect(first!.text).toMatch(/^DNS SERVFAIL began (5\d s|1 min) before the alert/);
+    // What failed with it follows, each with its own onset; nothing that is an artefact of the files' boundaries.
+    expect(output.analysis.incident.onsets.map((o) => o.kind).sort()).toEqual(["dns-servfail", "http-5xx", "tcp-refused"]);
+
+    // The report leads with it and marks the alert on the timeline.
+    const reportBlob = new URL(output.reportPath).pathname.split("/network-watcher-logs/")[1]!;
+    const html = (await container.getBlobClient(decodeURIComponent(reportBlob)).downloadToBuffer()).toString("utf8");
+    expect(html.indexOf(first!.text.replace(/'/g, "&#39;").slice(0, 40))).toBeGreaterThan(0);
+    expect(html.indexOf('id="onsets"')).toBeLessThan(html.indexOf('id="findings"'));
+    expect(html).toContain(`data-field="alertAt" data-value="${ALERT_AT.toISOString()}"`);
+    expect(html.indexOf("When it began")).toBeLessThan(html.indexOf("Key findings"));
+
+    // Every notification leads with it.
+    const generic = receiver.received.find((r) => r.path === "/generic")!.json as { data: { findings: string[] } };
+    expect(generic.data.findings[0]).toBe(first!.text);
+    const teams = receiver.received.find((r) => r.path === "/teams")!.json as { attachments: Array<{ content: { body: Array<{ text?: string }> } }> };
+    const teamsTexts = teams.attachments[0]!.content.body.map((b) => b.text ?? "");
+    expect(teamsTexts[1]).toMatch(/^When it began/);
+    expect(teamsTexts[2]).toContain(first!.text.slice(0, 40));
+    const slack = receiver.received.find((r) => r.path === "/slack")!.json as { blocks: Array<{ type: string; text?: { text: string } }> };
+    expect(slack.blocks[1]!.text!.text).toMatch(/^\*When it began[^\n]*\*\n• DNS SERVFAIL began (5\d s|1 min) before the alert/);
+
+    const securedVirtual = manifest.firstSecuredAt ? (Date.parse(manifest.firstSecuredAt) - ALERT_AT.getTime()) / 1000 : null;
+    const completeVirtual = manifest.securedAt ? (Date.parse(manifest.securedAt) - ALERT_AT.getTime()) / 1000 : null;
+    console.log(
+      `flight recorder demo: ${manifest.lookback.length} ring files secured; first copy ${securedVirtual} s after the alert on the durable clock ` +
+        `(${((securedRealMs ?? 0) / 1000).toFixed(2)} s of real time from the webhook's POST to the manifest), complete ${completeVirtual} s after it; ` +
+        `onset: ${first!.text}`,
+    );
+
+    // The screenshot for docs/flight-recorder.md (when Chromium is installed, as in CI).
+    if (existsSync("/usr/bin/chromium")) {
+      const profile = mkdtempSync(join(tmpdir(), "chromium-profile-"));
+      const context = await chromium.launchPersistentContext(join(profile, "user-data"), {
+        executablePath: "/usr/bin/chromium",
+        headless: true,
+        viewport: { width: 1100, height: 1900 },
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"],
+      });
+      try {
+        const page = context.pages()[0] ?? (await context.newPage());
+        // The report as a person opens it from the notification: its status section (written when notifying) on top.
+        await page.setContent(html);
+        await expect(page.locator("#capture-status").count()).resolves.toBe(1);
+        await expect(page.locator("#onsets li").count()).resolves.toBeGreaterThan(0);
+        mkdirSync(join(process.cwd(), "test-results"), { recursive: true });
+        const png = await page.screenshot({ path: join(process.cwd(), "test-results", "flight-recorder-report.png"), fullPage: false });
+        expect(png.length).toBeGreaterThan(10_000);
+      } finally {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+      }
+    }
+
+    const disarmed = await fetch(`${host.url}/api/recorders/${recorderId}?code=${KEY}`, { method: "DELETE" });
+    expect(disarmed.status).toBeLessThan(300);
+  }, 240_000);
+});
