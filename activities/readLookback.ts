@@ -2,14 +2,14 @@
 // waits on durable timers until the manifest says complete (or its wait ends), then has it analysed with the capture.
 import * as df from "durable-functions";
 import { StoragePathRefusedError } from "../azure/captureFiles.js";
-import { lookbackManifestUrl, readLookbackManifestText } from "../azure/lookbackManifest.js";
+import { lookbackManifestUrl, readLookbackManifestJson } from "../azure/lookbackManifest.js";
 import { parseLookbackManifest } from "../domain/incident/lookbackManifest.js";
 import { READ_LOOKBACK, type ReadLookbackInput, type ReadLookbackOutput } from "./contracts.js";
 
 export async function readLookback({ storagePath, incidentId, firedAt }: ReadLookbackInput): Promise<ReadLookbackOutput> {
-  let text: string | null;
+  let text: unknown;
   try {
-    text = await readLookbackManifestText(lookbackManifestUrl(storagePath, incidentId, firedAt));
+    text = await readLookbackManifestJson(lookbackManifestUrl(storagePath, incidentId, firedAt));
   } catch (error) {
     // Not retried: a path alertcap refuses stays refused. Anything else (storage unreachable) is retried by the caller.
     if (error instanceof StoragePathRefusedError) return { found: false, reason: error.message };

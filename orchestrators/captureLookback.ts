@@ -32,8 +32,11 @@ const addSeconds = (date: Date, seconds: number): Date => new Date(date.getTime(
 
 /** The lookback to analyse with the capture, or null when there is none (no recorder, or its manifest unreadable). */
 export function* awaitLookback(context: OrchestrationContext, wait: LookbackWait): Generator<Task, LookbackInput | null, unknown> {
-  if (!wait.firedAt) return null;
-  const input = { storagePath: wait.storagePath, incidentId: wait.incidentId, firedAt: wait.firedAt };
+  // The recorder names the incident's folder by the alert time as an ISO string in UTC: the same instant here.
+  const firedMs = wait.firedAt ? Date.parse(wait.firedAt) : Number.NaN;
+  if (!Number.isFinite(firedMs)) return null;
+  const firedAt = new Date(firedMs).toISOString();
+  const input = { storagePath: wait.storagePath, incidentId: wait.incidentId, firedAt };
   const read = function* (): Generator<Task, ReadLookbackOutput | null, unknown> {
     try {
       return (yield context.df.callActivityWithRetry(READ_LOOKBACK, readRetry, input)) as ReadLookbackOutput;
@@ -54,5 +57,5 @@ export function* awaitLookback(context: OrchestrationContext, wait: LookbackWait
   const notes = manifest.complete
     ? []
     : [`The recorder had not finished securing the lookback when alertcap stopped waiting (${wait.waitSeconds} s): ${manifest.files} file${manifest.files === 1 ? "" : "s"} secured so far; the minutes just before and after the alert may be missing.`];
-  return { incidentId: wait.incidentId, firedAt: wait.firedAt, notes };
+  return { incidentId: wait.incidentId, firedAt, notes };
 }

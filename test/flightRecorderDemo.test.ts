@@ -12,10 +12,11 @@ import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startArmEmulator } from "../local/arm-emulator/armEmulator.js";
 import { VirtualClock } from "../local/host/durable/clock.js";
+import { EventType } from "../local/host/durable/history.js";
 import { type RunningHost, startHost } from "../local/host/host.js";
 import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
 import { SAMPLE_INVENTORY, SAMPLE_STORAGE_ID } from "../local/stack.js";
-import type { LookbackManifest } from "../domain/recorder/plan.js";
+import { incidentFolder, type LookbackManifest } from "../domain/recorder/plan.js";
 import { metricAlert, vmId } from "./support/alerts.js";
 import { type Receiver, startReceiver } from "./support/receiver.js";
 
@@ -74,6 +75,7 @@ describe("flight recorder demo: a failure that began before the alert", () => {
       ALERTCAP_RECORDER_POLL_SECONDS: "60",
       ALERTCAP_LOOKBACK_SECONDS: "600",
       ALERTCAP_NOTIFY_URLS: `generic+${receiver.url}/generic teams+${receiver.url}/teams slack+${receiver.url}/slack`,
+      ALERTCAP_FILE_WAIT_SECONDS: "120",
       ALERTCAP_TASK_HUB: "flightrecorderdemo",
     });
     host = await startHost({ scriptRoot: process.cwd(), dataDir, port: 0, clock, functionKey: KEY, logger: { log: () => {} } });
@@ -206,4 +208,34 @@ describe("flight recorder demo: a failure that began before the alert", () => {
     const disarmed = await fetch(`${host.url}/api/recorders/${recorderId}?code=${KEY}`, { method: "DELETE" });
     expect(disarmed.status).toBeLessThan(300);
   }, 240_000);
+
+  it("waits a bounded time for a lookback the recorder never completes, then analyses what there is and says what is missing", async () => {
+    const target = vmId("vm-win-1");
+    const alert = JSON.parse(metricAlert(target)) as { data: { essentials: { firedDateTime: string } } };
+    const firedAt = clock.now().toISOString();
+    alert.data.essentials.firedDateTime = firedAt;
+    const fired = await fetch(`${host.url}/api/alerts?code=${KEY}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alert) });
+    expect(fired.status).toBe(202);
+    const { id } = (await fired.json()) as { id: string };
+    // What a recorder that lost its session would leave: a manifest that never becomes complete, with no file.
+    const folder = incidentFolder(id, firedAt);
+    const manifest: LookbackManifest = {
+      incidentId: id, target, firedAt, windowStart: new Date(Date.parse(firedAt) - 600_000).toISOString(), windowEnd: firedAt,
+      baseline: [], lookback: [], firstSecuredAt: firedAt, securedAt: null, complete: false, notes: ["The recorder's session was gone."],
+    };
+    await container.getBlockBlobClient(`${folder}/lookback.json`).uploadData(Buffer.from(JSON.stringify(manifest)));
+
+    await advance(() => ["Completed", "Failed", "Terminated"].includes(host.hub.get(id)?.status ?? ""));
+    const record = host.hub.get(id)!;
+    const output = record.output as { phase: string; analysis: { incident?: { notes: string[] } } };
+    expect(output.phase).toBe("completed");
+    expect(output.analysis.incident!.notes).toEqual([
+      "The recorder's session was gone.",
+      "The recorder had not finished securing the lookback when alertcap stopped waiting (120 s): 0 files secured so far; the minutes just before and after the alert may be missing.",
+    ]);
+    // The wait is a bounded number of reads on durable timers, not a loop on the manifest.
+    const reads = record.history.filter((e) => e.EventType === EventType.TaskScheduled && e.Name === "readLookbackManifest").length;
+    expect(reads).toBeGreaterThan(1);
+    expect(reads).toBeLessThanOrEqual(13);
+  }, 120_000);
 });

@@ -100,6 +100,15 @@ describe("a capture with a recorder's lookback", () => {
     expect(html).toContain("alertrec-vm-web-1-0002.cap");
   });
 
+  it("takes a manifest that is not JSON, or is another incident's, for no lookback", async () => {
+    await upload(`${incidentFolder("alertcap-broken", iso(ALERT))}/lookback.json`, "{ not json");
+    expect(await readLookback({ storagePath, incidentId: "alertcap-broken", firedAt: iso(ALERT) })).toEqual({ found: false, reason: "the lookback manifest is not a JSON object" });
+    await upload(`${incidentFolder("alertcap-moved", iso(ALERT))}/lookback.json`, JSON.stringify({ incidentId: INCIDENT }));
+    expect(await readLookback({ storagePath, incidentId: "alertcap-moved", firedAt: iso(ALERT) })).toEqual({ found: false, reason: "the lookback manifest names another incident" });
+    const output = await analyseCaptureFile({ storagePath, lookback: { incidentId: "alertcap-broken", firedAt: iso(ALERT), notes: [] } });
+    expect(output.onsets).toBeUndefined();
+  });
+
   it("refuses manifest entries outside the incident's folder and says so, escaped, in the report", async () => {
     const other = "alertcap-other-incident";
     const folder = incidentFolder(other, iso(ALERT));

@@ -35,17 +35,12 @@ function securedFiles(value: unknown, folder: string, problems: string[]): Secur
 }
 
 /**
- * The manifest when `json` is one for this incident (its ID and alert time), with the file entries that pass the
- * checks; a problem sentence otherwise. Skipped entries are said in `notes`.
+ * The manifest when `parsed` (lookback.json as read) is one for this incident (its ID and alert time), with the file
+ * entries that pass the checks; a problem sentence otherwise. Skipped entries are said in `notes`.
  */
-export function parseLookbackManifest(json: string, incidentId: string, firedAt: string): LookbackManifest | string {
-  let raw: Partial<LookbackManifest>;
-  try {
-    raw = JSON.parse(json) as Partial<LookbackManifest>;
-  } catch {
-    return "the lookback manifest is not JSON";
-  }
-  if (!raw || typeof raw !== "object") return "the lookback manifest is not an object";
+export function parseLookbackManifest(parsed: unknown, incidentId: string, firedAt: string): LookbackManifest | string {
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return "the lookback manifest is not a JSON object";
+  const raw = parsed as Partial<LookbackManifest>;
   if (raw.incidentId !== incidentId) return "the lookback manifest names another incident";
   if (!isTime(raw.firedAt) || !isTime(raw.windowStart) || !isTime(raw.windowEnd)) return "the lookback manifest's times are missing or unreadable";
   const folder = incidentFolder(incidentId, firedAt);
