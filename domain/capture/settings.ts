@@ -18,7 +18,8 @@ export const captureFilterSchema = z
 
 export type CaptureFilter = z.infer<typeof captureFilterSchema>;
 
-const int = (min: number, max: number, fallback: number) =>
+/** An app setting holding a whole number in [min, max], `fallback` when unset or empty. */
+export const int = (min: number, max: number, fallback: number) =>
   z
     .string()
     .optional()

@@ -3,21 +3,8 @@
 // lookback reaches. Activities re-read them (never trusting what an orchestration input says); the orchestrator
 // gets them from an activity's output.
 import { z } from "zod";
+import { int } from "../capture/settings.js";
 import { CONTINUOUS_CAPTURE_LIMITS, DEFAULT_RING, type RingSettings } from "./plan.js";
-
-const int = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return fallback;
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}, got "${value.slice(0, 50)}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
 
 /** A session shorter than this would spend its life being renewed. */
 const MIN_SESSION_SECONDS = 600;
