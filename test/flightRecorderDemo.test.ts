@@ -10,13 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startArmEmulator } from "../local/arm-emulator/armEmulator.js";
-import { VirtualClock } from "../local/host/durable/clock.js";
 import { EventType } from "../local/host/durable/history.js";
-import { type RunningHost, startHost } from "../local/host/host.js";
-import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
-import { SAMPLE_INVENTORY, SAMPLE_STORAGE_ID } from "../local/stack.js";
 import { incidentFolder, type LookbackManifest } from "../domain/recorder/plan.js";
+import { type RecorderStack, startRecorderStack } from "./recorderStack.js";
 import { metricAlert, vmId } from "./support/alerts.js";
 import { type Receiver, startReceiver } from "./support/receiver.js";
 
@@ -25,7 +21,6 @@ const START = new Date("2027-03-01T08:00:00Z");
 const FAILING_FROM = new Date(START.getTime() + 13 * 60_000);
 const ALERT_AT = new Date(FAILING_FROM.getTime() + 60_000);
 const VM = vmId("vm-web-1");
-const KEY = "k";
 
 interface Onset {
   kind: string;
@@ -34,75 +29,48 @@ interface Onset {
 }
 
 describe("flight recorder demo: a failure that began before the alert", () => {
-  let azurite: Service;
-  let emulator: Awaited<ReturnType<typeof startArmEmulator>>;
-  let host: RunningHost;
+  let stack: RecorderStack;
   let receiver: Receiver;
   let container: ContainerClient;
-  let dataDir: string;
-  const clock = new VirtualClock(START);
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "alertcap-demo-"));
-    azurite = await startAzurite(dataDir);
-    const blob = azuriteConnectionString(azurite.ready[0]!);
-    container = BlobServiceClient.fromConnectionString(blob).getContainerClient("network-watcher-logs");
     receiver = await startReceiver();
-    const fast = 0.01;
-    emulator = await startArmEmulator({
-      dataDir,
-      inventory: SAMPLE_INVENTORY,
-      blobConnectionString: blob,
-      clock,
-      timings: { createSeconds: fast, captureStartSeconds: fast, queryStatusSeconds: 0, stopSeconds: fast, deleteSeconds: fast, blobUploadDelaySeconds: fast },
-      packetSource: "synthetic",
-      trafficProfiles: { [VM]: { failingFrom: FAILING_FROM } },
-      log: () => {},
+    stack = await startRecorderStack({
+      start: START,
+      emulator: { packetSource: "synthetic", trafficProfiles: { [VM]: { failingFrom: FAILING_FROM } } },
+      env: {
+        ALERTCAP_CAPTURE_SECONDS: "120",
+        ALERTCAP_POLL_SECONDS: "30",
+        ALERTCAP_FILE_WAIT_SECONDS: "120",
+        // The smallest ring files the settings allow (1 MiB): the sample VM's traffic fills one in a few minutes.
+        ALERTCAP_RECORDER_FILE_BYTES: String(1024 * 1024),
+        ALERTCAP_RECORDER_FILE_COUNT: "20",
+        ALERTCAP_RECORDER_SESSION_SECONDS: "86400",
+        ALERTCAP_RECORDER_POLL_SECONDS: "60",
+        ALERTCAP_LOOKBACK_SECONDS: "600",
+        ALERTCAP_NOTIFY_URLS: `generic+${receiver.url}/generic teams+${receiver.url}/teams slack+${receiver.url}/slack`,
+        ALERTCAP_TASK_HUB: "flightrecorderdemo",
+      },
     });
-    Object.assign(process.env, {
-      ALERTCAP_ARM_ENDPOINT: emulator.url,
-      ALERTCAP_ARM_CA_CERT: emulator.caCertPath,
-      ALERTCAP_CAPTURE_BLOB_CONNECTION: blob,
-      ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID,
-      ALERTCAP_ALLOW_ANY_SCOPE: "true",
-      ALERTCAP_CAPTURE_SECONDS: "120",
-      ALERTCAP_POLL_SECONDS: "30",
-      // The smallest ring files the settings allow (1 MiB): the sample VM's traffic fills one in a few minutes.
-      ALERTCAP_RECORDER_FILE_BYTES: String(1024 * 1024),
-      ALERTCAP_RECORDER_FILE_COUNT: "20",
-      ALERTCAP_RECORDER_SESSION_SECONDS: "86400",
-      ALERTCAP_RECORDER_POLL_SECONDS: "60",
-      ALERTCAP_LOOKBACK_SECONDS: "600",
-      ALERTCAP_NOTIFY_URLS: `generic+${receiver.url}/generic teams+${receiver.url}/teams slack+${receiver.url}/slack`,
-      ALERTCAP_FILE_WAIT_SECONDS: "120",
-      ALERTCAP_TASK_HUB: "flightrecorderdemo",
-    });
-    host = await startHost({ scriptRoot: process.cwd(), dataDir, port: 0, clock, functionKey: KEY, logger: { log: () => {} } });
+    container = BlobServiceClient.fromConnectionString(stack.blob).getContainerClient("network-watcher-logs");
   }, 60_000);
 
   afterAll(async () => {
     process.env = saved;
-    await host?.close();
-    await emulator?.close();
+    await stack?.close();
     await receiver?.close();
-    await azurite?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (stack?.dataDir) rmSync(stack.dataDir, { recursive: true, force: true });
   });
 
-  /** Moves the virtual clock from one due instant to the next (never past `until`) until `done` holds. */
-  async function advance(done: () => boolean | Promise<boolean>, until?: Date): Promise<void> {
-    for (let step = 0; step < 20_000; step++) {
-      await host.hub.whenIdle();
-      await emulator.ringsSettled();
-      if (await done()) return;
-      let next = clock.nextDue();
-      if (next && until && next > until) next = until;
-      if (next && next > clock.now()) clock.advanceTo(next);
-      else await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    throw new Error("the demo never reached its next state");
-  }
+  const ended = (id: string) => () => ["Completed", "Failed", "Terminated"].includes(stack.host.hub.get(id)?.status ?? "");
+  const postAlert = async (target: string, firedAt: string): Promise<string> => {
+    const alert = JSON.parse(metricAlert(target)) as { data: { essentials: { firedDateTime: string } } };
+    alert.data.essentials.firedDateTime = firedAt;
+    const fired = await stack.api("POST", "/api/alerts", alert);
+    expect(fired.status).toBe(202);
+    return fired.body.id as string;
+  };
 
   const manifestOf = async (folderPrefix: string): Promise<LookbackManifest | null> => {
     for await (const blob of container.listBlobsFlat({ prefix: folderPrefix })) {
@@ -112,22 +80,20 @@ describe("flight recorder demo: a failure that began before the alert", () => {
   };
 
   it("says, in the report and the notifications, that the failure began about a minute before the alert", async () => {
-    const armed = await fetch(`${host.url}/api/recorders?code=${KEY}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ target: VM }) });
+    const armed = await stack.api("POST", "/api/recorders", { target: VM });
     expect(armed.status).toBeLessThan(300);
-    const { id: recorderId } = (await armed.json()) as { id: string };
+    const recorderId = armed.body.id as string;
 
-    // The recorder records the healthy minutes, then the failure's first minute; at ALERT_AT the alert fires.
-    await advance(() => clock.now().getTime() >= ALERT_AT.getTime(), ALERT_AT);
-    const alert = JSON.parse(metricAlert(VM)) as { data: { essentials: { firedDateTime: string } } };
-    alert.data.essentials.firedDateTime = ALERT_AT.toISOString();
+    // The recorder records the healthy minutes, then the failure's first minute; at ALERT_AT the alert fires (the
+    // clock is told to stop there).
+    stack.clock.at(ALERT_AT, () => {});
+    await stack.drive(() => stack.clock.now().getTime() >= ALERT_AT.getTime());
     const firedReal = performance.now();
-    const fired = await fetch(`${host.url}/api/alerts?code=${KEY}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alert) });
-    expect(fired.status).toBe(202);
-    const { id } = (await fired.json()) as { id: string };
+    const id = await postAlert(VM, ALERT_AT.toISOString());
 
     // Secured: the manifest appears in the incident's folder (first copy), then says complete after the cut.
     let securedRealMs: number | null = null;
-    await advance(async () => {
+    await stack.drive(async () => {
       const manifest = await manifestOf(`alertcap-incidents/${id}/`);
       if (manifest && securedRealMs === null) securedRealMs = performance.now() - firedReal;
       return manifest?.complete === true;
@@ -135,8 +101,8 @@ describe("flight recorder demo: a failure that began before the alert", () => {
     const manifest = (await manifestOf(`alertcap-incidents/${id}/`))!;
     expect(manifest.lookback.length).toBeGreaterThan(1);
 
-    await advance(() => ["Completed", "Failed", "Terminated"].includes(host.hub.get(id)?.status ?? ""));
-    const record = host.hub.get(id)!;
+    await stack.drive(ended(id));
+    const record = stack.host.hub.get(id)!;
     const output = record.output as { phase: string; reportPath: string; analysis: { incident: { onsets: Onset[]; files: Array<{ part: string; packets: number; duplicates: number }> } } };
     expect(output.phase).toBe("completed");
 
@@ -205,18 +171,14 @@ describe("flight recorder demo: a failure that began before the alert", () => {
       }
     }
 
-    const disarmed = await fetch(`${host.url}/api/recorders/${recorderId}?code=${KEY}`, { method: "DELETE" });
+    const disarmed = await stack.api("DELETE", `/api/recorders/${recorderId}`);
     expect(disarmed.status).toBeLessThan(300);
   }, 240_000);
 
   it("waits a bounded time for a lookback the recorder never completes, then analyses what there is and says what is missing", async () => {
     const target = vmId("vm-win-1");
-    const alert = JSON.parse(metricAlert(target)) as { data: { essentials: { firedDateTime: string } } };
-    const firedAt = clock.now().toISOString();
-    alert.data.essentials.firedDateTime = firedAt;
-    const fired = await fetch(`${host.url}/api/alerts?code=${KEY}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(alert) });
-    expect(fired.status).toBe(202);
-    const { id } = (await fired.json()) as { id: string };
+    const firedAt = stack.clock.now().toISOString();
+    const id = await postAlert(target, firedAt);
     // What a recorder that lost its session would leave: a manifest that never becomes complete, with no file.
     const folder = incidentFolder(id, firedAt);
     const manifest: LookbackManifest = {
@@ -225,8 +187,8 @@ describe("flight recorder demo: a failure that began before the alert", () => {
     };
     await container.getBlockBlobClient(`${folder}/lookback.json`).uploadData(Buffer.from(JSON.stringify(manifest)));
 
-    await advance(() => ["Completed", "Failed", "Terminated"].includes(host.hub.get(id)?.status ?? ""));
-    const record = host.hub.get(id)!;
+    await stack.drive(ended(id));
+    const record = stack.host.hub.get(id)!;
     const output = record.output as { phase: string; analysis: { incident?: { notes: string[] } } };
     expect(output.phase).toBe("completed");
     expect(output.analysis.incident!.notes).toEqual([
