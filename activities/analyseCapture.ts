@@ -19,6 +19,8 @@ function compact(summary: CaptureSummary): Omit<CaptureSummary, "timeline"> {
   return rest;
 }
 
+const MAX_FILES_IN_SUMMARY = 50;
+
 const unreadable = (why: string): AnalyseOutput => ({ summary: null, findings: [`The capture file could not be analysed: ${why}`], reportPath: null });
 
 async function analyseOne(storagePath: string, file: CaptureFile): Promise<AnalyseOutput> {
@@ -85,7 +87,15 @@ async function analyseWithLookback(storagePath: string, files: CaptureFile[], lo
   const summary = {
     ...compact(result.merged),
     ...(figures.length > 0 ? { instances: figures } : {}),
-    incident: { alertAt: manifest.firedAt, lookbackSeconds, files: result.files, onsets: result.onsets.map(({ weight: _weight, ...onset }) => onset), notes },
+    // Bounded for durable state (a scale set's ring can be thousands of files): the report lists them all.
+    incident: {
+      alertAt: manifest.firedAt,
+      lookbackSeconds,
+      fileCount: result.files.length,
+      files: result.files.slice(0, MAX_FILES_IN_SUMMARY),
+      onsets: result.onsets.map(({ weight: _weight, ...onset }) => onset),
+      notes: notes.slice(0, MAX_FILES_IN_SUMMARY),
+    },
   };
   return { summary, findings: [...onsets, ...notes, ...instanceFindings(figures), ...keyFindings(result.merged)], reportPath, onsets };
 }
