@@ -69,15 +69,17 @@ const DEFAULT_FAILURE_BUCKETS = 3_600;
 export async function analyzeIncident(files: IncidentFile[], options: IncidentOptions): Promise<IncidentAnalysis> {
   const merged = new CaptureAnalyzer(options);
   const tracker = new FailureTracker(merged, options.failureBuckets ?? DEFAULT_FAILURE_BUCKETS);
-  const sources = new Map<string, { analyzer: CaptureAnalyzer; reads: CaptureReadResult[]; latest: number; error: string | null; instance: string | null }>();
+  const sources = new Map<string, { analyzer: CaptureAnalyzer | null; reads: CaptureReadResult[]; latest: number; error: string | null; instance: string | null }>();
   const reads: CaptureReadResult[] = [];
   const readings: FileReading[] = [];
   const ordered = [...files.filter((f) => f.part === "lookback"), ...files.filter((f) => f.part === "forward")];
+  // A VM's files need one analyser; a scale set's also one per instance.
+  const scaleSet = files.some((f) => f.instance !== null);
 
   for (const file of ordered) {
     const key = file.instance ?? "";
     let source = sources.get(key);
-    if (!source) sources.set(key, (source = { analyzer: new CaptureAnalyzer(options), reads: [], latest: -Infinity, error: null, instance: file.instance }));
+    if (!source) sources.set(key, (source = { analyzer: scaleSet ? new CaptureAnalyzer(options) : null, reads: [], latest: -Infinity, error: null, instance: file.instance }));
     const cutoff = source.latest; // the source's earlier files, not this one: times step back inside a file
     const reading: FileReading = { part: file.part, instance: file.instance, label: file.label, packets: 0, duplicates: 0, firstTimestamp: null, lastTimestamp: null, error: null };
     readings.push(reading);
@@ -95,7 +97,7 @@ export async function analyzeIncident(files: IncidentFile[], options: IncidentOp
         if (time > last) last = time;
       }
       reading.packets++;
-      own.consume(record);
+      own?.consume(record);
       merged.consume(record);
       tracker.packet(record);
     };
@@ -118,11 +120,10 @@ export async function analyzeIncident(files: IncidentFile[], options: IncidentOp
 
   const summary = reads.length > 0 ? merged.summarize(mergedRead(reads)) : null;
   const failures = summary ? tracker.finish() : null;
-  const scaleSet = [...sources.values()].some((s) => s.instance !== null);
   const instances = scaleSet
     ? [...sources.values()].map((s) => ({
         instance: s.instance ?? "(no instance)",
-        summary: s.reads.length > 0 ? s.analyzer.summarize(mergedRead(s.reads)) : null,
+        summary: s.reads.length > 0 && s.analyzer ? s.analyzer.summarize(mergedRead(s.reads)) : null,
         error: s.error,
       }))
     : [];

@@ -95,11 +95,15 @@ export class FailureTracker {
   private retransmissions = 0;
   private attempts = 0;
 
+  // The analyser's running counters: the same objects for its whole life, taken once (nothing allocated per packet).
+  private readonly live: CaptureAnalyzer["live"];
+
   constructor(
     private readonly analyzer: CaptureAnalyzer,
     maxBuckets: number,
   ) {
     this.timeline = new Timeline(maxBuckets, SERIES_COUNT);
+    this.live = analyzer.live;
   }
 
   /** The packet the analyser has just consumed: what its counters gained goes to the packet's bucket. */
@@ -108,7 +112,8 @@ export class FailureTracker {
     const time = record.time;
     const t = this.timeline;
     t.add(record);
-    const { dns, http, tls, tcp, tcpPackets } = this.analyzer.live;
+    const { dns, http, tls, tcp } = this.live;
+    const tcpPackets = this.analyzer.tcpPackets;
     if (tcpPackets !== this.tcpPackets) {
       t.count(S_TCP, time, tcpPackets - this.tcpPackets);
       this.tcpPackets = tcpPackets;
@@ -157,7 +162,7 @@ export class FailureTracker {
   /** Places what only the end tells: queries never answered, and handshakes unanswered or refused, at their send time. */
   finish(): FailureSeries {
     const t = this.timeline;
-    const { dns } = this.analyzer.live;
+    const { dns } = this.live;
     for (const time of dns.unansweredQueryTimes()) t.count(at("dns-unanswered"), time);
     const { flows, tcp } = this.analyzer.tables;
     for (let f = 0; f < flows.size; f++) {

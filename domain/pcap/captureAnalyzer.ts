@@ -205,8 +205,13 @@ export class CaptureAnalyzer {
    * The running counters, for a pass that follows failures over time (domain/incident reads them between packets):
    * read only, never written.
    */
-  get live(): { dns: DnsStats; http: HttpStats; tls: TlsStats; tcp: TcpTracker; tcpPackets: number } {
-    return { dns: this.dns, http: this.http, tls: this.tls, tcp: this.tcp, tcpPackets: this.transportPackets[IPPROTO_TCP]! };
+  get live(): { dns: DnsStats; http: HttpStats; tls: TlsStats; tcp: TcpTracker } {
+    return { dns: this.dns, http: this.http, tls: this.tls, tcp: this.tcp };
+  }
+
+  /** TCP packets so far (with the transport header): read between packets, as `live`. */
+  get tcpPackets(): number {
+    return this.transportPackets[IPPROTO_TCP]!;
   }
 
   summarize(read: CaptureReadResult): CaptureSummary {
