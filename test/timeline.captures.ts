@@ -12,6 +12,8 @@ export interface Traffic {
   from: number;
   to: number;
   dnsFailFrom?: number;
+  /** From then on the DNS server answers nothing. */
+  dnsSilentFrom?: number;
   dnsRcode?: number;
   http5xxFrom?: number;
   httpEvery?: number;
@@ -43,7 +45,9 @@ export function trafficPackets(t: Traffic): Timed[] {
     const id = s & 0xffff;
     const rcode = t.dnsFailFrom !== undefined && s >= t.dnsFailFrom ? (t.dnsRcode ?? 2) : t.backgroundNxdomain && s % 10 === 0 ? 3 : 0;
     out.push(frame(s + 0.1, "10.0.0.4", "10.0.0.53", 17, udp(30000 + (s % 1000), 53, dnsMessage(id, "api.contoso.test", false))));
-    out.push(frame(s + 0.102, "10.0.0.53", "10.0.0.4", 17, udp(53, 30000 + (s % 1000), dnsMessage(id, "api.contoso.test", true, rcode))));
+    if (t.dnsSilentFrom === undefined || s < t.dnsSilentFrom) {
+      out.push(frame(s + 0.102, "10.0.0.53", "10.0.0.4", 17, udp(53, 30000 + (s % 1000), dnsMessage(id, "api.contoso.test", true, rcode))));
+    }
     if (every > 0 && s % every === 0) {
       const request = Buffer.from("GET /orders HTTP/1.1\r\nHost: api.contoso.test\r\n\r\n");
       const status = t.http5xxFrom !== undefined && s >= t.http5xxFrom ? "503 Service Unavailable" : "200 OK";

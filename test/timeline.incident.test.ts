@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { analyzeIncident, type IncidentFile } from "../domain/incident/analyzeIncident.js";
 import { Timeline } from "../domain/pcap/timeline.js";
 import { PacketRecord } from "../domain/pcap/packetRecord.js";
-import { captureOf, iso, trafficPackets, type Traffic } from "./timeline.captures.js";
+import { captureOf, iso, T0, trafficPackets, type Traffic } from "./timeline.captures.js";
+import { scenarioCapture } from "./diff.captures.js";
 
 const ALERT = 600; // seconds from T0: the lookback is [0, 600)
 
@@ -67,6 +68,30 @@ describe("incident timeline", () => {
     expect(result.onsets[0]!.text).toContain("began 4 min 10 s before the alert");
     expect(result.onsets[1]!.text).toContain("HTTP 5xx began 30 s after the alert");
     expect(result.onsets[1]!.text).toContain("54 of 54 responses (100 %)");
+  });
+
+  it("says when DNS went silent: queries without answers, placed at the time they were sent", async () => {
+    const result = await analyse(incidentFiles({ from: 0, to: 900, dnsSilentFrom: ALERT - 90 }));
+    expect(result.onsets[0]).toMatchObject({ kind: "dns-unanswered", offsetSeconds: -90, count: 390, countBeforeAlert: 90 });
+    expect(result.onsets[0]!.text).toMatch(/^Unanswered DNS queries began 1 min 30 s before the alert \(\d\d:\d\d:\d\d UTC\): 390 of 390 queries \(100 %\), 90 of them before the alert\.$/);
+  });
+
+  it("finds the onsets of TLS alerts, retransmissions, and refused and unanswered handshakes", async () => {
+    // 100 s of traffic from the scenario's start (1,800,000,000 s): the failing TLS handshakes and the retransmitted
+    // responses are the first ones, the unanswered and refused connection attempts the last ones.
+    const capture = scenarioCapture({ dnsQueries: 0, dnsServfail: 0, httpRequests: 100, http5xx: 0, httpRefused: 5, httpUnanswered: 5, httpRetransmitted: 10, tlsHandshakes: 50, tlsFailed: 10 });
+    const result = await analyzeIncident([file("forward", "scenario.cap", capture)], { alertAt: new Date((1_800_000_000 + 80) * 1000).toISOString(), lookbackSeconds: 600 });
+    const byKind = new Map(result.onsets.map((o) => [o.kind, o]));
+    expect(byKind.get("tcp-unanswered")).toMatchObject({ offsetSeconds: 10, count: 5 });
+    expect(byKind.get("tcp-refused")).toMatchObject({ offsetSeconds: 15, count: 5 });
+    expect(byKind.get("tls-alert")).toMatchObject({ offsetSeconds: -80, presentAtStart: true, count: 10 });
+    expect(byKind.get("tls-alert")!.text).toMatch(/^TLS alerts was already present when the capture started|^TLS alerts was already present when the recording starts/);
+    // Two episodes of retransmissions: the duplicated responses of the first 10 s (over before the alert), and the
+    // unanswered SYNs sent again 1 s later; the one after the alert is the onset.
+    expect(byKind.get("tcp-retransmissions")).toMatchObject({ offsetSeconds: 11, count: 5 });
+    // Counted against every attempt of those seconds (TLS handshakes went on meanwhile).
+    expect(byKind.get("tcp-unanswered")!.text).toMatch(/^Unanswered SYNs began 10 s after the alert \(\d\d:\d\d:\d\d UTC\): 5 of 8 connection attempts \(63 %\)\.$/);
+    expect(T0).toBe(1_800_000_000);
   });
 
   it("keeps a scale set's instances apart: per-instance summaries, and each instance's overlap removed on its own", async () => {

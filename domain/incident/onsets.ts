@@ -1,14 +1,17 @@
 // When each kind of failure began, relative to the alert: "DNS SERVFAIL began 4 min 10 s before the alert". From the
-// per-bucket counts of failureSeries.ts: a bucket is failing when it holds enough failures for its traffic (see
-// FAILURE_KINDS), failing buckets less than GAP_SECONDS apart make one episode, and the episode that matters is the
-// one under way when the alert fired (else the first after it, else the last one before it, which had ended).
+// per-bucket counts of failureSeries.ts: a ten-second window is failing when it holds enough failures for its traffic
+// (see FAILURE_KINDS), failing windows less than GAP_SECONDS apart make one episode, which begins at its first failure;
+// the episode that matters is the one under way when the alert fired (else the first after it, else the last one
+// before it, which had ended).
 import { durationText } from "../notify/summary.js";
 import { grouped } from "../pcap/numberText.js";
 import { isoOfSeconds } from "../pcap/timeBase.js";
 import { FAILURE_KINDS, type FailureKind, type FailureKindInfo, type FailureSeries } from "./failureSeries.js";
 
-/** Failing buckets closer than this belong to one episode: a failing service is not hit every second. */
+/** Failing windows closer than this belong to one episode: a failing service is not hit every second. */
 const GAP_SECONDS = 30;
+/** Failures are weighed against the traffic over windows this long. */
+const EVALUATION_SECONDS = 10;
 /** An episode starting this close to the first packet was already under way when the recording began. */
 const AT_START_SECONDS = 5;
 
@@ -59,27 +62,44 @@ function onsetOf(info: FailureKindInfo, series: FailureSeries, context: OnsetCon
   const counts = series.counts[info.kind];
   const totals = info.of === "none" ? null : series.counts[info.of];
   const width = series.bucketSeconds;
-  const failing = (i: number): boolean => {
-    const c = counts[i]!;
+  // Whether failures are a real share of the traffic is judged over windows of EVALUATION_SECONDS (a low steady rate
+  // shows there, not in one-second buckets); when they began is then the first bucket of the window that holds one.
+  const per = Math.max(1, Math.round(EVALUATION_SECONDS / width));
+  const sum = (values: number[], window: number): number => {
+    let total = 0;
+    for (let i = window * per; i < Math.min(values.length, (window + 1) * per); i++) total += values[i]!;
+    return total;
+  };
+  const failing = (window: number): boolean => {
+    const c = sum(counts, window);
     if (c < info.minCount) return false;
-    const d = totals?.[i] ?? 0;
+    const d = totals === null ? 0 : sum(totals, window);
     return totals === null || d === 0 || c / d >= info.minShare;
   };
-  const gap = Math.max(1, Math.ceil(GAP_SECONDS / width));
-  const episodes: Episode[] = [];
-  for (let i = 0; i < counts.length; i++) {
-    if (!failing(i)) continue;
-    const current = episodes.at(-1);
-    if (current && i - current.last <= gap) current.last = i;
-    else episodes.push({ first: i, last: i });
+  const gap = Math.max(1, Math.ceil(GAP_SECONDS / (per * width)));
+  const windows: Episode[] = [];
+  for (let w = 0; w * per < counts.length; w++) {
+    if (!failing(w)) continue;
+    const current = windows.at(-1);
+    if (current && w - current.last <= gap) current.last = w;
+    else windows.push({ first: w, last: w });
   }
-  if (episodes.length === 0) return null;
+  if (windows.length === 0) return null;
+  // In buckets: from the first bucket with a failure in the first window to the last one with a failure in the last.
+  const episodes = windows.map((e) => {
+    let first = e.first * per;
+    while (counts[first] === 0) first++;
+    let last = Math.min(counts.length, (e.last + 1) * per) - 1;
+    while (counts[last] === 0) last--;
+    return { first, last };
+  });
 
   const start = series.startEpochSeconds;
   const alert = Date.parse(context.alertAt) / 1000;
   const timeOf = (bucket: number): number => start + bucket * width;
+  const gapSeconds = gap * per * width;
   const episode =
-    episodes.find((e) => timeOf(e.first) <= alert && alert < timeOf(e.last + 1 + gap)) ??
+    episodes.find((e) => timeOf(e.first) <= alert && alert < timeOf(e.last + 1) + gapSeconds) ??
     episodes.find((e) => timeOf(e.first) > alert) ??
     episodes.at(-1)!;
 
@@ -94,7 +114,7 @@ function onsetOf(info: FailureKindInfo, series: FailureSeries, context: OnsetCon
   const beganSeconds = Math.max(timeOf(episode.first), Date.parse(context.dataStart) / 1000);
   const began = isoOfSeconds(beganSeconds) ?? context.dataStart;
   const presentAtStart = beganSeconds - Date.parse(context.dataStart) / 1000 <= Math.max(AT_START_SECONDS, width);
-  const stillFailing = episode.last + gap >= counts.length - 1;
+  const stillFailing = timeOf(episode.last + 1) + gapSeconds >= timeOf(counts.length);
   const ended = stillFailing ? null : isoOfSeconds(timeOf(episode.last + 1));
   const offsetSeconds = Math.round(beganSeconds - alert);
   const onset = { kind: info.kind, label: info.label, began, offsetSeconds, presentAtStart, ended, count, countBeforeAlert, outOf: totals === null ? null : outOf };
