@@ -24,8 +24,9 @@ export type Denominator = "dnsAnswers" | "dnsQueries" | "httpResponses" | "tcpPa
 
 export interface FailureKindInfo {
   kind: FailureKind;
-  /** How a sentence names it: "DNS SERVFAIL". */
+  /** How a sentence names it: "DNS SERVFAIL"; `plural` when the name is ("TLS alerts were …"). */
   label: string;
+  plural?: boolean;
   /** What one event is, singular and plural: "answer(s)". */
   unit: [string, string];
   of: Denominator;
@@ -40,11 +41,11 @@ export const FAILURE_KINDS: readonly FailureKindInfo[] = [
   { kind: "dns-servfail", label: "DNS SERVFAIL", unit: ["answer", "answers"], of: "dnsAnswers", weight: 90, minCount: 1, minShare: 0.02 },
   { kind: "dns-refused", label: "DNS REFUSED", unit: ["answer", "answers"], of: "dnsAnswers", weight: 88, minCount: 1, minShare: 0.02 },
   { kind: "http-5xx", label: "HTTP 5xx", unit: ["response", "responses"], of: "httpResponses", weight: 88, minCount: 1, minShare: 0.02 },
-  { kind: "dns-unanswered", label: "Unanswered DNS queries", unit: ["query", "queries"], of: "dnsQueries", weight: 85, minCount: 1, minShare: 0.05 },
-  { kind: "tcp-unanswered", label: "Unanswered SYNs", unit: ["connection attempt", "connection attempts"], of: "connectionAttempts", weight: 85, minCount: 1, minShare: 0.05 },
-  { kind: "tcp-refused", label: "Refused connections (SYN answered by RST)", unit: ["connection attempt", "connection attempts"], of: "connectionAttempts", weight: 82, minCount: 1, minShare: 0.05 },
-  { kind: "tls-alert", label: "TLS alerts", unit: ["alert", "alerts"], of: "none", weight: 80, minCount: 1, minShare: 0 },
-  { kind: "tcp-retransmissions", label: "TCP retransmissions", unit: ["retransmission", "retransmissions"], of: "tcpPackets", weight: 70, minCount: 3, minShare: 0.05 },
+  { kind: "dns-unanswered", label: "Unanswered DNS queries", plural: true, unit: ["query", "queries"], of: "dnsQueries", weight: 85, minCount: 1, minShare: 0.05 },
+  { kind: "tcp-unanswered", label: "Unanswered SYNs", plural: true, unit: ["connection attempt", "connection attempts"], of: "connectionAttempts", weight: 85, minCount: 1, minShare: 0.05 },
+  { kind: "tcp-refused", label: "Refused connections (SYN answered by RST)", plural: true, unit: ["connection attempt", "connection attempts"], of: "connectionAttempts", weight: 82, minCount: 1, minShare: 0.05 },
+  { kind: "tls-alert", label: "TLS alerts", plural: true, unit: ["alert", "alerts"], of: "none", weight: 80, minCount: 1, minShare: 0 },
+  { kind: "tcp-retransmissions", label: "TCP retransmissions", plural: true, unit: ["retransmission", "retransmissions"], of: "tcpPackets", weight: 70, minCount: 3, minShare: 0.05 },
   { kind: "dns-nxdomain", label: "DNS NXDOMAIN", unit: ["answer", "answers"], of: "dnsAnswers", weight: 60, minCount: 1, minShare: 0.05 },
 ];
 

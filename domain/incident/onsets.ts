@@ -138,15 +138,16 @@ type OnsetFacts = Omit<Onset, "text" | "weight">;
 function sentence(info: FailureKindInfo, o: OnsetFacts, context: OnsetContext): string {
   const clock = `${o.began.slice(11, 19)} UTC`;
   const when = relativeToAlert(o.began, context.alertAt);
+  const was = info.plural ? "were" : "was";
   let opening: string;
   if (o.presentAtStart && o.offsetSeconds < 0) {
     const lookbackStart = Date.parse(context.alertAt) / 1000 - context.lookbackSeconds;
     const coversLookback = context.hasLookback && Date.parse(o.began) / 1000 <= lookbackStart + 60;
     opening = coversLookback
-      ? `${info.label} was already present at the start of the ${lookbackName(context.lookbackSeconds)} lookback (${clock}, ${when})`
-      : `${info.label} was already present when the recording starts (${clock}, ${when}): it began earlier`;
+      ? `${info.label} ${was} already present at the start of the ${lookbackName(context.lookbackSeconds)} lookback (${clock}, ${when})`
+      : `${info.label} ${was} already present at the first packet recorded (${clock}, ${when})`;
   } else if (o.presentAtStart && !context.hasLookback) {
-    opening = `${info.label} was already present when the capture started (${clock}, ${when})`;
+    opening = `${info.label} ${was} already present when the capture started (${clock}, ${when})`;
   } else {
     opening = `${info.label} began ${when} (${clock})`;
   }
