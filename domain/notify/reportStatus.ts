@@ -33,7 +33,7 @@ ${rows
   .map(([label, field, value]) => `<tr><th>${esc(label)}</th><td data-field="${field}">${esc(value!)}</td></tr>`)
   .join("\n")}
 </tbody></table>
-${list("Key findings", s.findings)}${list("Network Watcher errors", s.packetCaptureErrors)}
+${list("When it began", s.onsets)}${list("Key findings", s.findings)}${list("Network Watcher errors", s.packetCaptureErrors)}
 <p class="meta">Status as of ${esc(s.occurredAt)}.</p>
 </section>
 ${END}
