@@ -49,7 +49,7 @@ export function unavailableLine(why: string): string {
 }
 
 /** An onset finding of the lookback timeline ("DNS SERVFAIL began 4 min 10 s before the alert"): those lead. */
-const ONSET = /\b(before|after) the alert\b/i;
+const ONSET = /\b(before|after|at) the alert\b/i;
 
 /** `findings` with `lines` after its leading onset findings (so the onset stays first) and before the rest. */
 export function leadWith(findings: readonly string[], lines: readonly string[]): string[] {
