@@ -27,6 +27,9 @@ import { PacketRecorder } from "./capture/recorder.js";
 import { DEFAULT_TIME_LIMIT_SECONDS, DEFAULT_TOTAL_BYTES_PER_SESSION } from "./capture/requestChecks.js";
 import { CaptureSessions, type StoredCaptureFile } from "./capture/sessions.js";
 import { CaptureUploader } from "./capture/storage.js";
+import { clockSessionTime, realSessionTime } from "./capture/sessionTime.js";
+import type { RingFile } from "./capture/ring.js";
+import { inventoryTrafficChoice, TrafficProfiles, type TrafficChoice } from "./trafficProfiles.js";
 import type { EmulatorContext } from "./handlers/context.js";
 import type { StoredMonitorResource } from "./monitor/monitorResources.js";
 
@@ -34,6 +37,9 @@ export type { ArmEmulatorOptions, EmulatorTimings } from "./options.js";
 export type { RequestLogEntry } from "./http/armServer.js";
 export type { StoredCaptureFile } from "./capture/sessions.js";
 export type { FiredFault } from "./faults.js";
+export type { EmulatorClock } from "./capture/sessionTime.js";
+export type { TrafficChoice } from "./trafficProfiles.js";
+export type { RingFile } from "./capture/ring.js";
 
 export const CERTIFICATE_FILE_NAME = "arm-emulator-cert.pem";
 const REQUEST_LOG_LIMIT = 20_000;
@@ -63,6 +69,15 @@ export interface CaptureSnapshot {
     blobs: Array<{ container: string; blobName: string; url: string }>;
     uploadError: string | undefined;
   };
+  /** A continuous capture's rings: per captured machine, the files kept (oldest first) and how many were deleted. */
+  ring:
+    | {
+        fileCount: number;
+        fileSizeBytes: number;
+        machines: Array<{ instanceId: string | undefined; files: RingFile[]; deleted: number; nextSeq: number }>;
+        storageError: string | undefined;
+      }
+    | undefined;
 }
 
 /** A metric alert rule or action group as the emulator holds it (a copy). */
@@ -95,6 +110,13 @@ export interface ArmEmulator {
   setPowerState(resourceId: string, powerState: PowerState): void;
   /** Installs (Succeeded) or removes the Network Watcher agent extension of a VM or scale set. */
   setNetworkWatcherExtension(resourceId: string, installed: boolean): void;
+  /**
+   * Sets the traffic a VM, a scale set or one instance (`{vmss}/virtualMachines/{id}`) generates from its next round
+   * on: `"steady"`, `"healthy"`, `"failing"`, `{ failingFrom: Date }` (healthy until then) or a `TrafficProfile`.
+   */
+  setTrafficProfile(resourceId: string, choice: TrafficChoice): void;
+  /** Resolves once every continuous-capture file closed so far is uploaded and the rings are trimmed. */
+  ringsSettled(): Promise<void>;
   /** The metric alert rules created through the emulator. */
   metricAlerts(): MonitorResourceSnapshot[];
   /** The action groups created through the emulator. */
@@ -125,6 +147,13 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
   const captures = new CaptureStore();
   addForeignCaptures(inventory, model, captures);
   const scheduler = new Scheduler(options.speedFactor ?? 1);
+  const time = options.clock ? clockSessionTime(options.clock) : realSessionTime(scheduler);
+  const traffic = new TrafficProfiles();
+  const startedAtMs = time.nowMs();
+  for (const resource of [...inventory.virtualMachines, ...inventory.virtualMachineScaleSets]) {
+    if (resource.traffic !== undefined) traffic.set(resource.id, inventoryTrafficChoice(resource.traffic, startedAtMs));
+  }
+  for (const [resourceId, choice] of Object.entries(options.trafficProfiles ?? {})) traffic.set(resourceId, choice);
   const faults = new FaultInjector(faultPlan);
   let baseUrl = "";
   const operations = new OperationStore(scheduler, () => baseUrl);
@@ -134,6 +163,8 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
   const blobPort = blobEndpointPort(options.blobConnectionString);
   const sessions = new CaptureSessions({
     scheduler,
+    time,
+    profileFor: (emulatedVm) => traffic.profileFor(emulatedVm),
     recorder: new PacketRecorder({
       mode: options.packetSource ?? "auto",
       tcpdumpPath: options.tcpdumpPath ?? "tcpdump",
@@ -156,6 +187,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     operations,
     faults,
     timings,
+    now: () => new Date(time.nowMs()),
     behaviour: {
       regionCaptureLimit: options.regionCaptureLimit ?? 10000,
       undocumentedFields: options.undocumentedFields ?? false,
@@ -206,6 +238,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     close() {
       closed ??= (async () => {
         scheduler.close();
+        time.close();
         stateFile?.stopSaving(snapshotState(persisted, fingerprint));
         await sessions.close();
         await server.close();
@@ -229,13 +262,19 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
       const vm = model.virtualMachineById(resourceId);
       if (vm) {
         vm.powerState = powerState;
+        if (powerState !== "running") sessions.targetStopped(vm.id);
         return;
       }
       const match = /^(.*)\/virtualMachines\/([^/]+)$/i.exec(resourceId.trim());
       const instance = match?.[1] && match[2] ? model.scaleSetById(match[1])?.instances.get(match[2].toLowerCase()) : undefined;
       if (!instance) throw new Error(`no VM or scale-set instance ${resourceId} in the inventory`);
       instance.powerState = powerState;
+      if (powerState !== "running") sessions.targetStopped(resourceId);
     },
+    setTrafficProfile(resourceId, choice) {
+      traffic.set(resourceId, choice);
+    },
+    ringsSettled: () => sessions.ringsSettled(),
     metricAlerts: () => model.monitor.metricAlerts.all().map(monitorSnapshot),
     actionGroups: () => model.monitor.actionGroups.all().map(monitorSnapshot),
     setNetworkWatcherExtension(resourceId, installed) {
@@ -342,6 +381,17 @@ function snapshot(record: CaptureRecord): CaptureSnapshot {
       stored: record.file.stored,
       blobs: record.file.blobs.map((blob) => ({ ...blob })),
       uploadError: record.file.uploadError,
+    },
+    ring: record.ring && {
+      fileCount: record.ring.fileCount,
+      fileSizeBytes: record.ring.fileSizeBytes,
+      machines: record.ring.machines.map((machine) => ({
+        instanceId: machine.instanceId,
+        files: machine.files.map((file) => ({ ...file })),
+        deleted: machine.deleted,
+        nextSeq: machine.nextSeq,
+      })),
+      storageError: record.ring.storageError,
     },
   };
 }

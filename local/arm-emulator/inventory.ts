@@ -38,6 +38,17 @@ const agentExtensionSchema = z.union([
 
 const tagsSchema = z.record(z.string(), z.string());
 
+/**
+ * Addition: what the machine's emulated traffic looks like (local/traffic/profile.ts): `steady` (default: a steady
+ * share of every kind of failure), `healthy`, `failing`, or healthy until an instant and failing from then on, given
+ * as a time (`failingFrom`) or as seconds after the emulator started (`failingAfterSeconds`, on its clock).
+ */
+const trafficSchema = z.union([
+  z.enum(["steady", "healthy", "failing"]),
+  z.object({ failingFrom: z.iso.datetime({ offset: true }) }),
+  z.object({ failingAfterSeconds: z.number().min(0) }),
+]);
+
 const virtualMachineSchema = z.object({
   id: z.string().min(1),
   location: regionSchema,
@@ -46,6 +57,7 @@ const virtualMachineSchema = z.object({
   osType: osTypeSchema.default("Linux"),
   vmSize: z.string().min(1).default("Standard_D2s_v5"),
   tags: tagsSchema.optional(),
+  traffic: trafficSchema.optional(),
 });
 
 const scaleSetInstanceSchema = z.union([
@@ -65,6 +77,8 @@ const virtualMachineScaleSetSchema = z.object({
   osType: osTypeSchema.default("Linux"),
   vmSize: z.string().min(1).default("Standard_D2s_v5"),
   tags: tagsSchema.optional(),
+  /** Every instance's traffic (see `trafficSchema`). */
+  traffic: trafficSchema.optional(),
 });
 
 const networkWatcherSchema = z.object({
@@ -137,6 +151,7 @@ export type InventoryForeignCapture = z.output<typeof foreignCaptureSchema>;
 export type InventoryStorageAccount = z.output<typeof storageAccountSchema>;
 export type PowerState = z.output<typeof powerStateSchema>;
 export type OsType = z.output<typeof osTypeSchema>;
+export type InventoryTraffic = z.output<typeof trafficSchema>;
 
 export class InventoryError extends Error {
   constructor(message: string) {

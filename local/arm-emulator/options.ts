@@ -4,6 +4,8 @@ import type { FaultPlanDocument } from "./faults.js";
 import type { InventoryDocument } from "./inventory.js";
 import type { PacketSourceMode } from "./capture/recorder.js";
 import type { FailedSessionStyle } from "./capture/sessions.js";
+import type { EmulatorClock } from "./capture/sessionTime.js";
+import type { TrafficChoice } from "./trafficProfiles.js";
 
 /** Service-side durations in seconds of emulated time (divided by `speedFactor`). Defaults follow the recordings. */
 export interface EmulatorTimings {
@@ -86,6 +88,17 @@ export interface ArmEmulatorOptions {
   reuseCertificate?: boolean;
   /** Where diagnostics go. Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * The clock capture sessions follow (the local host's `Clock`, e.g. a `VirtualClock`): time limits, continuous
+   * capture rotations, creation times and packet timestamps; service seconds are then this clock's seconds (not
+   * divided by `speedFactor`) and packets are synthetic. Default: real time. Operation latencies stay real.
+   */
+  clock?: EmulatorClock;
+  /**
+   * Traffic of chosen machines (VM, scale set, or `{vmss}/virtualMachines/{id}` IDs): `"steady"` (default),
+   * `"healthy"`, `"failing"`, `{ failingFrom: Date }` or any `TrafficProfile`. Wins over the inventory's `traffic`.
+   */
+  trafficProfiles?: Record<string, TrafficChoice>;
 }
 
 /** Reads the options the standalone emulator takes from the environment (see README). */

@@ -45,19 +45,75 @@ export function syntheticVmTraffic(
   endMs: number,
   profile: TrafficProfile = steadyProfile,
 ): Packet[] {
+  const rounds = Math.min(MAX_ROUNDS, Math.max(1, Math.floor((endMs - startMs) / profile.roundIntervalMs) + 1));
+  const roundIndexes = Array.from({ length: rounds }, (_, round) => round);
+  return roundsOfTraffic(vmKey, filters, startMs, roundIndexes, profile);
+}
+
+/**
+ * The packets of the given rounds of a VM's traffic that started at `trafficStartMs` (round `r` starts at
+ * `trafficStartMs + r × roundIntervalMs`), in time order.
+ */
+export function roundsOfTraffic(
+  vmKey: string,
+  filters: NetworkWatcherFilter[] | undefined,
+  trafficStartMs: number,
+  rounds: number[],
+  profile: TrafficProfile,
+): Packet[] {
   const addresses = homeAddresses(vmKey);
   const silentHost = homeAddresses(SILENT_HOST_KEY).silentHost;
-  const rounds = Math.min(MAX_ROUNDS, Math.max(1, Math.floor((endMs - startMs) / profile.roundIntervalMs) + 1));
   const packets: Packet[] = [];
   const writer = new FrameWriter(addresses, silentHost);
-  for (let round = 0; round < rounds; round++) {
-    const roundStart = startMs + round * profile.roundIntervalMs;
-    for (const frame of writer.round(profile.round(round, roundStart - startMs))) {
+  for (const round of rounds) {
+    const elapsedMs = round * profile.roundIntervalMs;
+    const roundStart = trafficStartMs + elapsedMs;
+    for (const frame of writer.round(profile.round(round, elapsedMs, roundStart))) {
       if (filters && !matchesCaptureFilters(frame, filters)) continue;
       packets.push({ timestampMs: roundStart + frame.offsetMs, data: frame.data });
     }
   }
   return packets.sort((a, b) => a.timestampMs - b.timestampMs);
+}
+
+/**
+ * Which rounds one file of a continuous capture's ring holds, and when it is full. The file opens at round
+ * `firstRound` and fills with whole rounds until the next would take it past `fileSizeBytes`; it closes when that
+ * next round starts (and the next file opens with it), so files are contiguous. A file that would need more than
+ * MAX_ROUNDS rounds (large files, e.g. the default 100 MB) spans the time those rounds would take but holds
+ * MAX_ROUNDS of them, spread evenly over that span: a 30-day virtual-clock test cannot write gigabytes, and the
+ * span, the close instant and the kinds of traffic over time stay what a full file would show.
+ */
+export interface RingFileRounds {
+  rounds: number[];
+  /** The round that opens the next file (its start is this file's close instant); undefined: this file never fills. */
+  nextFirstRound: number | undefined;
+}
+
+export function ringFileRounds(
+  vmKey: string,
+  filters: NetworkWatcherFilter[] | undefined,
+  trafficStartMs: number,
+  firstRound: number,
+  fileSizeBytes: number,
+  snaplen: number,
+  profile: TrafficProfile,
+): RingFileRounds {
+  // The round sizes vary by a few bytes (a request path grows with the round number): keep 2 % spare.
+  const roundBytes = pcapBytes(roundsOfTraffic(vmKey, filters, trafficStartMs, [firstRound], profile), snaplen) * 1.02;
+  if (roundBytes === 0) return { rounds: [], nextFirstRound: undefined };
+  const count = Math.max(1, Math.floor((fileSizeBytes - PCAP_HEADER_BYTES) / roundBytes));
+  const held = Math.min(count, MAX_ROUNDS);
+  const rounds = Array.from({ length: held }, (_, k) => firstRound + Math.floor((k * count) / held));
+  return { rounds, nextFirstRound: firstRound + count };
+}
+
+const PCAP_HEADER_BYTES = 24;
+const PCAP_RECORD_HEADER_BYTES = 16;
+
+/** Bytes the packets take in a pcap file (record headers included, each cut to `snaplen`). */
+function pcapBytes(packets: Packet[], snaplen: number): number {
+  return packets.reduce((sum, packet) => sum + PCAP_RECORD_HEADER_BYTES + Math.min(packet.data.length, snaplen), 0);
 }
 
 interface Peer {

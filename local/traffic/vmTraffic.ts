@@ -155,7 +155,8 @@ class VmTraffic {
 
   playRound(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    const exchanges = this.profile.round(this.round++, Date.now() - this.startedAt);
+    const now = Date.now();
+    const exchanges = this.profile.round(this.round++, now - this.startedAt, now);
     // Spread over the round like a real machine's calls, not one burst (which also overflows a capture's buffer).
     const played = Promise.all(
       exchanges.map((exchange, i) => new Promise<void>((resolve) => setTimeout(resolve, i * EXCHANGE_SPACING_MS)).then(() => this.clients.play(exchange))),

@@ -4,6 +4,7 @@ import type { CaptureFailure } from "../faults.js";
 import { idKey } from "../resourceIds.js";
 import type { NetworkWatcherState } from "../resourceModel.js";
 import type { CaptureFilter } from "./filters.js";
+import type { RingState } from "./ring.js";
 
 export type PcStatus = "NotStarted" | "Running" | "Stopped" | "Error" | "Unknown";
 export type CaptureProvisioningState = "Updating" | "Succeeded" | "Deleting" | "Failed";
@@ -60,6 +61,8 @@ export interface CapturePlan {
   givenStoragePath?: string;
   /** An injected session failure decided at creation. */
   failure?: CaptureFailure;
+  /** `continuousCapture: true`: a ring of `fileCount` files of `fileSizeBytes` (defaults filled in) instead of one file. */
+  continuous?: { fileCount: number; fileSizeBytes: number };
 }
 
 export interface CaptureRecord {
@@ -82,9 +85,11 @@ export interface CaptureRecord {
   capturedInstances: string[];
   /** How the session runs; absent for foreign (inventory) captures, which have no recording behind them. */
   plan?: CapturePlan;
+  /** A continuous capture's rings (its files), once it runs. */
+  ring?: RingState;
   /** A stop was accepted; the session reads Stopped once the stop operation completes. */
   stopRequested?: boolean;
-  /** Epoch ms (real time) at which the time limit, or an injected failure, ends the running session. */
+  /** Epoch ms (session time line: real, or the caller's clock) at which the time limit, or an injected failure, ends the running session. */
   deadlineMs?: number;
   failureAtMs?: number;
   lastQueryOperationId?: string;
@@ -143,6 +148,13 @@ export interface ShapeOptions {
 /** First api-version whose answers carry `scope` and `targetType` (seen in R1 at 2022-01-01, absent in R2 at 2020-04-01). */
 const SCOPE_API_VERSION = "2022-01-01";
 
+/** First api-version with `continuousCapture`, `captureSettings` and `storageLocation.localPath` (absent in 2024-03-01). */
+export const CONTINUOUS_CAPTURE_API_VERSION = "2024-05-01";
+
+export function hasContinuousCapture(apiVersion: string): boolean {
+  return apiVersion.slice(0, 10) >= CONTINUOUS_CAPTURE_API_VERSION;
+}
+
 export const PACKET_CAPTURE_TYPE = "Microsoft.Network/networkWatchers/packetCaptures";
 
 /** PacketCaptureResult as every recorded answer has it (create 201, GET, List): name, id, etag, properties, type. */
@@ -152,6 +164,12 @@ export function captureResource(record: CaptureRecord, options: ShapeOptions): R
     storagePath: record.storagePath,
   };
   const { scope, targetType, ...echoed } = record.echoed;
+  if (!hasContinuousCapture(options.apiVersion)) {
+    // An older api-version's model has no such fields: they are not serialised in its answers.
+    delete echoed["continuousCapture"];
+    delete echoed["captureSettings"];
+    delete storageLocation["localPath"];
+  }
   const properties: Record<string, unknown> = {
     provisioningState: record.provisioningState,
     ...echoed,

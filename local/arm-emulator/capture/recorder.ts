@@ -58,6 +58,10 @@ export interface RecordingSpec {
    * one VM, so the profile of the recording that starts the VM's traffic applies until its last recording stops.
    */
   trafficProfile?: TrafficProfile | undefined;
+  /** Write a synthetic file whatever the packet source (the session runs on a caller's virtual clock). */
+  synthetic?: boolean | undefined;
+  /** The session's clock for synthetic packet timestamps (default: the real one). */
+  nowMs?: (() => number) | undefined;
 }
 
 /** The machine recorded when a caller names none. */
@@ -127,7 +131,7 @@ export class PacketRecorder {
   }
 
   private async startRecording(spec: RecordingSpec): Promise<Recording> {
-    if (this.settings.mode === "synthetic" || this.tcpdumpUnavailable !== undefined) return startSyntheticRecording(spec);
+    if (this.settings.mode === "synthetic" || spec.synthetic || this.tcpdumpUnavailable !== undefined) return startSyntheticRecording(spec);
     let traffic: VmTrafficLease;
     try {
       traffic = await leaseVmTraffic(spec.emulatedVm ?? DEFAULT_EMULATED_VM, spec.trafficProfile ? { profile: spec.trafficProfile } : {});
@@ -312,7 +316,8 @@ function waitUntilListening(child: ChildProcess): Promise<void> {
 }
 
 function startSyntheticRecording(spec: RecordingSpec): Recording {
-  const startedAt = Date.now();
+  const now = spec.nowMs ?? Date.now;
+  const startedAt = now();
   const snaplen = snaplenFor(spec.bytesPerPacket);
   const packetsUntil = (endMs: number) => syntheticPackets(spec, startedAt, endMs);
   // If even the first second of synthetic traffic exceeds the byte limit, the session ends by the limit right away.
@@ -322,7 +327,7 @@ function startSyntheticRecording(spec: RecordingSpec): Recording {
   return {
     source: "synthetic",
     async stop() {
-      const file = trimPcap(buildPcap(packetsUntil(Math.max(Date.now(), startedAt + 1)), snaplen), spec.maxBytes);
+      const file = trimPcap(buildPcap(packetsUntil(Math.max(now(), startedAt + 1)), snaplen), spec.maxBytes);
       await writeFile(spec.outputPath, file);
       return {
         source: "synthetic",

@@ -14,6 +14,8 @@ import { checkFilter, FilterSyntaxError, type CaptureFilter } from "./filters.js
 export const DEFAULT_TIME_LIMIT_SECONDS = 18000;
 export const DEFAULT_TOTAL_BYTES_PER_SESSION = 1073741824;
 export const DEFAULT_CONTINUOUS_SESSION_SECONDS = 86400;
+/** `captureSettings` defaults (spec 2024-05-01+ `PacketCaptureSettings`): 10 files of 100 MB, 1-day sessions. */
+export const DEFAULT_CAPTURE_SETTINGS = { fileCount: 10, fileSizeInBytes: 104857600, sessionTimeLimitInSeconds: DEFAULT_CONTINUOUS_SESSION_SECONDS } as const;
 
 /** Properties of a PacketCapture body (after schema validation). */
 export interface PacketCaptureProperties {
@@ -45,6 +47,8 @@ export interface AcceptedCaptureRequest {
   bytesPerPacket: number;
   totalBytes: number;
   timeLimitSeconds: number;
+  /** `continuousCapture: true`: the ring (0 = the default, as for the other limits). */
+  continuous: { fileCount: number; fileSizeBytes: number } | undefined;
 }
 
 const CAPTURE_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$/;
@@ -87,9 +91,18 @@ export function checkCaptureRequest(
   });
 
   const continuous = properties.continuousCapture === true || properties.continuousCapture === false;
+  const settings = properties.captureSettings;
+  // [assumed] Like timeLimitInSeconds and totalBytesPerSession, a 0 means "the default".
+  const ring =
+    properties.continuousCapture === true
+      ? {
+          fileCount: settings?.fileCount || DEFAULT_CAPTURE_SETTINGS.fileCount,
+          fileSizeBytes: settings?.fileSizeInBytes || DEFAULT_CAPTURE_SETTINGS.fileSizeInBytes,
+        }
+      : undefined;
   const timeLimitSeconds =
     properties.continuousCapture === true
-      ? properties.captureSettings?.sessionTimeLimitInSeconds || DEFAULT_CONTINUOUS_SESSION_SECONDS
+      ? settings?.sessionTimeLimitInSeconds || DEFAULT_CONTINUOUS_SESSION_SECONDS
       : properties.timeLimitInSeconds || DEFAULT_TIME_LIMIT_SECONDS;
 
   // `scope` and `targetType` are filled in when omitted (R1, R3: `scope: {include: [], exclude: []}`, `AzureVM`).
@@ -113,7 +126,9 @@ export function checkCaptureRequest(
       remotePort: filter.remotePort ?? "",
     })),
     ...(continuous && { continuousCapture: properties.continuousCapture }),
-    ...(properties.captureSettings !== undefined && { captureSettings: properties.captureSettings }),
+    // [assumed] The service answers captureSettings with its defaults filled in (the spec's `default`s) whenever the
+    // request is a continuous one or sent settings, as it fills the other limits' defaults.
+    ...((properties.continuousCapture === true || settings !== undefined) && { captureSettings: { ...DEFAULT_CAPTURE_SETTINGS, ...settings } }),
   };
 
   return {
@@ -127,6 +142,7 @@ export function checkCaptureRequest(
     // Zero would be a session that can hold nothing; the docs say the 1 GB default applies "if not used".
     totalBytes: properties.totalBytesPerSession || DEFAULT_TOTAL_BYTES_PER_SESSION,
     timeLimitSeconds,
+    continuous: ring,
   };
 }
 

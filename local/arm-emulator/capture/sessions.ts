@@ -9,6 +9,10 @@
 //   "stop Succeeded" does not mean "blob exists".
 // Sessions survive an emulator restart (see persistence.ts): `resume` carries on recording into a new segment until
 // the original deadline, and the segments are joined into one file at the end.
+// A continuous capture (`continuousCapture: true`) keeps a ring of files instead of one file (ring.ts); a VM that is
+// deallocated under it ends it with Error (sessions of a scale set: when its last captured instance is).
+// Deadlines, rotations and packet timestamps follow the session time line (sessionTime.ts): real time, or a caller's
+// clock.
 
 import { mkdirSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -18,7 +22,10 @@ import { workingAgentExtension, type ResourceModel } from "../resourceModel.js";
 import { armTimestamp, type CapturePlan, type CaptureRecord, type PcStatus } from "./captureStore.js";
 import { filtersToBpf, type CaptureFilter } from "./filters.js";
 import { countPcapPackets, joinPcapSegments, trimPcap, type SyntheticTrafficHints } from "./pcapFile.js";
-import type { PacketRecorder, Recording, RecordingResult } from "./recorder.js";
+import { MAX_SNAPLEN, type PacketRecorder, type Recording, type RecordingResult } from "./recorder.js";
+import { ContinuousRing, newRingState, type RingMachine, type RingState } from "./ring.js";
+import type { SessionTime } from "./sessionTime.js";
+import type { TrafficProfile } from "../../traffic/profile.js";
 import {
   blobLocationFromUrl,
   CAPTURE_CONTAINER,
@@ -41,6 +48,10 @@ export interface FailedSessionStyle {
 
 export interface SessionSettings {
   scheduler: Scheduler;
+  /** The time line of session deadlines, ring rotations and synthetic packets. */
+  time: SessionTime;
+  /** What a machine's emulated traffic looks like (a VM ID, or `{vmss}/virtualMachines/{id}`). */
+  profileFor: (emulatedVm: string) => TrafficProfile;
   recorder: PacketRecorder;
   uploader: CaptureUploader;
   model: ResourceModel;
@@ -69,13 +80,15 @@ interface SessionRuntime {
   /** One recording per captured machine: the VM, or each scale-set instance. */
   recordings: Recording[];
   recordingResult?: Promise<RecordingResult | undefined>;
+  /** A continuous capture's rings (instead of `recordings`). */
+  ring?: ContinuousRing;
   /** Set once the session's end is decided, so concurrent causes (time limit vs. stop) resolve once. */
   ending: boolean;
   concluded: boolean;
   stored: Deferred<StoredCaptureFile>;
 }
 
-type EndCause = "time" | "bytes" | "manual" | "fault";
+type EndCause = "time" | "bytes" | "manual" | "fault" | "targetStopped";
 
 /** A recorder left behind by a crash is stopped by its own `timeout` at the latest this long after its deadline. */
 const SAFETY_MARGIN_SECONDS = 30;
@@ -109,7 +122,7 @@ export class CaptureSessions {
       return;
     }
     if (status === "Running") {
-      const now = Date.now();
+      const now = this.settings.time.nowMs();
       if (record.stopRequested) this.concludeAfterRestart(runtime, "manual");
       else if (record.failureAtMs !== undefined && record.failureAtMs <= now) this.concludeAfterRestart(runtime, "fault");
       else if (record.deadlineMs !== undefined && record.deadlineMs <= now) this.concludeAfterRestart(runtime, "time");
@@ -120,6 +133,11 @@ export class CaptureSessions {
     runtime.ending = true;
     runtime.concluded = true;
     if (record.file.stored) runtime.stored.resolve(storedFile(record));
+    else if (record.file.pending && record.ring) {
+      runtime.ring = this.ringFor(record, record.ring);
+      runtime.ring.halt(this.settings.time.nowMs());
+      void this.finishRing(runtime, undefined);
+    }
     else if (record.file.pending) {
       runtime.recordingResult = Promise.resolve(undefined);
       void this.finishFile(runtime, undefined);
@@ -145,7 +163,7 @@ export class CaptureSessions {
       // Foreign (inventory) capture: no recording behind it.
       return {
         conclude: () => {
-          if (isActive(record.session.status)) markEnded(record, "Stopped", "Manual");
+          if (isActive(record.session.status)) markEnded(record, "Stopped", "Manual", this.settings.time.nowMs());
         },
       };
     }
@@ -168,8 +186,41 @@ export class CaptureSessions {
     return runtime.stored.promise;
   }
 
+  /**
+   * A VM (or scale-set instance, `{vmss}/virtualMachines/{id}`) stopped or was deallocated: the continuous captures
+   * running on it end (their open file is uploaded) with `Error` and the recorded free text. Assumed: Azure documents
+   * no behaviour for this; one-off captures are left as they were (their time limit ends them).
+   */
+  targetStopped(resourceId: string): void {
+    const now = this.settings.time.nowMs();
+    const instance = /^(.*)\/virtualMachines\/([^/]+)$/i.exec(resourceId.trim());
+    for (const runtime of this.runtimes.values()) {
+      const { record, plan, ring } = runtime;
+      if (!ring || runtime.ending || record.session.status !== "Running") continue;
+      if (plan.target.kind === "vm") {
+        if (sameId(plan.target.id, resourceId)) this.endNow(runtime, "targetStopped");
+        continue;
+      }
+      if (!instance?.[1] || !instance[2] || !sameId(plan.target.id, instance[1])) continue;
+      const instanceId = instance[2];
+      const machine = ring.state.machines.find((candidate) => candidate.instanceId?.toLowerCase() === instanceId.toLowerCase());
+      if (!machine || !ring.isOpen(machine)) continue;
+      record.session.errors.push(notRunning(`${plan.target.id}/virtualMachines/${machine.instanceId}`));
+      if (ring.openMachines() > 1) ring.haltMachine(machine, now);
+      else this.endNow(runtime, "targetStopped");
+    }
+  }
+
+  /** Resolves once every ring file closed so far is uploaded (and the rings trimmed to their file count). */
+  async ringsSettled(): Promise<void> {
+    await Promise.all([...this.runtimes.values()].map((runtime) => runtime.ring?.settled()));
+  }
+
   async close(): Promise<void> {
-    for (const runtime of this.runtimes.values()) this.clearTimers(runtime);
+    for (const runtime of this.runtimes.values()) {
+      this.clearTimers(runtime);
+      runtime.ring?.halt(this.settings.time.nowMs());
+    }
     await this.settings.recorder.stopAll();
   }
 
@@ -210,23 +261,80 @@ export class CaptureSessions {
       return;
     }
     record.capturedInstances = health.capturable;
-    const limitMs = this.settings.scheduler.realMs(plan.timeLimitSeconds);
-    if (!(await this.startSegment(runtime, plan.totalBytes, limitMs))) return;
+    const { time } = this.settings;
+    const limitMs = time.serviceMs(plan.timeLimitSeconds);
+    if (plan.continuous) this.startRing(runtime);
+    else if (!(await this.startSegment(runtime, plan.totalBytes, limitMs))) return;
     // The time limit counts from captureStartTime (recording under way), not from before the recorder started.
-    const now = Date.now();
+    const now = time.nowMs();
     record.session.status = "Running";
-    record.session.captureStartTime = armTimestamp(new Date());
+    record.session.captureStartTime = armTimestamp(new Date(now));
     record.session.errors = health.problems;
     record.deadlineMs = now + limitMs;
-    if (plan.failure) record.failureAtMs = now + this.settings.scheduler.realMs(plan.failure.afterSeconds);
+    if (plan.failure) record.failureAtMs = now + time.serviceMs(plan.failure.afterSeconds);
     this.scheduleEnds(runtime);
+  }
+
+  /** A continuous capture: one ring per captured machine, files rotating from now on. */
+  private startRing(runtime: SessionRuntime): void {
+    const { record, plan } = runtime;
+    if (!plan.continuous) return;
+    const machines =
+      plan.target.kind === "vmss"
+        ? record.capturedInstances.map((instanceId) => ({ instanceId, emulatedVm: `${plan.target.id}/virtualMachines/${instanceId}` }))
+        : [{ emulatedVm: plan.target.id }];
+    record.ring ??= newRingState(plan.continuous, this.settings.time.nowMs(), machines);
+    record.file.source = "synthetic";
+    runtime.ring = this.ringFor(record, record.ring);
+    runtime.ring.start();
+  }
+
+  private ringFor(record: CaptureRecord, state: RingState): ContinuousRing {
+    const plan = record.plan as CapturePlan;
+    return new ContinuousRing(
+      {
+        time: this.settings.time,
+        uploader: this.settings.uploader,
+        capturesDir: this.capturesDir,
+        label: record.name,
+        filters: plan.filters,
+        snaplen: plan.bytesPerPacket <= 0 || plan.bytesPerPacket > MAX_SNAPLEN ? MAX_SNAPLEN : plan.bytesPerPacket,
+        profileFor: this.settings.profileFor,
+        blobFor: (machine, seq) => this.ringBlob(record, machine, seq),
+        log: this.settings.log,
+      },
+      state,
+    );
+  }
+
+  /**
+   * A ring file's blob: under the session's `storagePath` taken as a folder, `{vm}_{seq}.cap` for a VM and
+   * `{vmss}_{instance}/{vmss}_{instance}_{seq}.cap` for a scale-set instance (assumed names; see README).
+   */
+  private ringBlob(record: CaptureRecord, machine: RingMachine, seq: number): BlobLocation | undefined {
+    const plan = record.plan as CapturePlan;
+    if (!plan.uploadsToStorage) return undefined;
+    const base = blobLocationFromUrl(plan.givenStoragePath ?? record.storagePath) ?? { container: CAPTURE_CONTAINER, blobName: record.name };
+    const folder = base.blobName.replace(/\.cap$/i, "").replace(/\/+$/, "");
+    const sequence = String(seq).padStart(6, "0");
+    if (machine.instanceId === undefined) return { container: base.container, blobName: `${folder}/${plan.target.name}_${sequence}.cap`.toLowerCase() };
+    const instance = `${plan.target.name}_${machine.instanceId}`;
+    return { container: base.container, blobName: `${folder}/${instance}/${instance}_${sequence}.cap`.toLowerCase() };
   }
 
   /** After a restart: a new segment until the original deadline. */
   private async continueRecording(runtime: SessionRuntime): Promise<void> {
     const { record, plan } = runtime;
+    if (plan.continuous && record.ring) {
+      // The rings carry on where they were (the open file's rounds are synthetic, so nothing is lost).
+      runtime.ring = this.ringFor(record, record.ring);
+      runtime.ring.start();
+      this.scheduleEnds(runtime);
+      return;
+    }
     const recordedSoFar = await totalSize(record.file.segments);
-    const remainingMs = Math.max(0, (record.deadlineMs ?? Date.now()) - Date.now());
+    const now = this.settings.time.nowMs();
+    const remainingMs = Math.max(0, (record.deadlineMs ?? now) - now);
     if (recordedSoFar >= plan.totalBytes) {
       this.concludeAfterRestart(runtime, "bytes");
       return;
@@ -258,6 +366,9 @@ export class CaptureSessions {
           // The machine whose generated traffic is recorded: the VM, or this scale-set instance.
           emulatedVm: instanceId === undefined ? plan.target.id : `${plan.target.id}/virtualMachines/${instanceId}`,
           onByteLimit: () => this.endNow(runtime, "bytes"),
+          trafficProfile: this.settings.profileFor(instanceId === undefined ? plan.target.id : `${plan.target.id}/virtualMachines/${instanceId}`),
+          // On a caller's clock nothing real happens in the session's time: its packets are synthetic, on that clock.
+          ...(this.settings.time.virtual && { synthetic: true, nowMs: this.settings.time.nowMs }),
           safetyLimitSeconds: durationMs / 1000 + SAFETY_MARGIN_SECONDS,
         });
         return { instanceId, segment, recording };
@@ -292,32 +403,45 @@ export class CaptureSessions {
 
   private scheduleEnds(runtime: SessionRuntime): void {
     const { record } = runtime;
-    const now = Date.now();
+    const { time } = this.settings;
     if (record.deadlineMs !== undefined) {
-      runtime.cancelTimers.push(this.settings.scheduler.afterRealMs(record.deadlineMs - now, () => this.endNow(runtime, "time")));
+      const deadlineMs = record.deadlineMs;
+      // The session ends at its deadline exactly: the rings' last files end there, not when the timer ran.
+      runtime.cancelTimers.push(time.at(deadlineMs, () => this.endNow(runtime, "time", deadlineMs)));
     }
     if (record.failureAtMs !== undefined) {
-      runtime.cancelTimers.push(this.settings.scheduler.afterRealMs(record.failureAtMs - now, () => this.endNow(runtime, "fault")));
+      runtime.cancelTimers.push(time.at(record.failureAtMs, () => this.endNow(runtime, "fault")));
     }
   }
 
   /** Ends a running session by a cause of its own (time limit, byte limit, injected failure). */
-  private endNow(runtime: SessionRuntime, cause: Exclude<EndCause, "manual">): void {
+  private endNow(runtime: SessionRuntime, cause: Exclude<EndCause, "manual">, atMs?: number): void {
     if (runtime.ending || !isActive(runtime.record.session.status)) return;
     runtime.ending = true;
-    this.stopRecording(runtime);
+    this.stopRecording(runtime, atMs);
     this.conclude(runtime, cause);
   }
 
   private concludeAfterRestart(runtime: SessionRuntime, cause: EndCause): void {
     runtime.ending = true;
     runtime.recordingResult = Promise.resolve(undefined);
+    if (runtime.record.ring) {
+      // Ended while the emulator was down: the rings end at the deadline (or now), with their open files.
+      runtime.ring = this.ringFor(runtime.record, runtime.record.ring);
+      runtime.ring.start();
+      const now = this.settings.time.nowMs();
+      runtime.ring.halt(cause === "time" ? Math.min(runtime.record.deadlineMs ?? now, now) : now);
+    }
     this.conclude(runtime, cause);
   }
 
-  private stopRecording(runtime: SessionRuntime): void {
+  /** The recording ends now (or at `atMs` on the session's clock, for a ring ended by its deadline). */
+  private stopRecording(runtime: SessionRuntime, atMs?: number): void {
     this.clearTimers(runtime);
-    runtime.recordingResult = stopAll(runtime.recordings);
+    if (runtime.ring) {
+      runtime.ring.halt(atMs ?? this.settings.time.nowMs());
+      runtime.recordingResult = Promise.resolve(undefined);
+    } else runtime.recordingResult = stopAll(runtime.recordings);
   }
 
   /** Sets the final status synchronously (so a poll sees it at once), then finishes the file in the background. */
@@ -330,26 +454,60 @@ export class CaptureSessions {
     switch (cause) {
       case "time":
         // VMSS sessions report free text (R3), VM sessions the bare reason.
-        markEnded(record, "Stopped", isScaleSet ? `${instances} VM Instance(s) stopped due to TimeExceeded Reasons. ` : "TimeExceeded");
+        markEnded(record, "Stopped", isScaleSet ? `${instances} VM Instance(s) stopped due to TimeExceeded Reasons. ` : "TimeExceeded", this.settings.time.nowMs());
         break;
       case "manual":
-        markEnded(record, "Stopped", isScaleSet ? `${instances} VM Instance(s) stopped due to Manual Reasons. ` : "Manual");
+        markEnded(record, "Stopped", isScaleSet ? `${instances} VM Instance(s) stopped due to Manual Reasons. ` : "Manual", this.settings.time.nowMs());
         break;
       case "bytes":
-        markEnded(record, "Stopped", this.settings.byteLimitStopReason);
+        markEnded(record, "Stopped", this.settings.byteLimitStopReason, this.settings.time.nowMs());
         break;
       case "fault":
-        markEnded(record, plan.failure?.captureStatus ?? "Error", undefined);
+        markEnded(record, plan.failure?.captureStatus ?? "Error", undefined, this.settings.time.nowMs());
         record.session.errors = injectedErrors(plan);
+        break;
+      case "targetStopped":
+        // [assumed] A continuous capture whose VM went away: Error, and the recorded "stopped state" free text.
+        markEnded(record, "Error", undefined, this.settings.time.nowMs());
+        if (plan.target.kind === "vm") record.session.errors = [notRunning(plan.target.id)];
         break;
     }
     record.file.pending = cause !== "fault";
-    void this.finishFile(runtime, cause);
+    if (runtime.ring) void this.finishRing(runtime, cause);
+    else void this.finishFile(runtime, cause);
+  }
+
+  /** A continuous capture ended: its rings' open files are uploaded (after the upload lag), then it is "stored". */
+  private async finishRing(runtime: SessionRuntime, cause: EndCause | undefined): Promise<void> {
+    const { record } = runtime;
+    const ring = runtime.ring as ContinuousRing;
+    try {
+      const uploadLag = new Promise<void>((resolve) => this.settings.scheduler.after(this.settings.timings.blobUploadDelaySeconds, resolve));
+      // An injected capture failure loses the open file, like a one-off capture's.
+      await ring.finish(cause !== "fault", uploadLag);
+      const files = ring.state.machines.flatMap((machine) => machine.files);
+      record.file.bytes = files.reduce((sum, file) => sum + file.bytes, 0);
+      record.file.packets = files.reduce((sum, file) => sum + file.packets, 0);
+      record.file.blobs = files.flatMap((file) =>
+        file.url !== undefined && file.container !== undefined && file.blobName !== undefined
+          ? [{ container: file.container, blobName: file.blobName, url: file.url }]
+          : [],
+      );
+      if (ring.state.storageError !== undefined) record.file.uploadError = ring.state.storageError;
+      const last = files.at(-1);
+      if (last) record.file.localPath = last.localPath;
+      record.file.stored = true;
+      record.file.pending = false;
+      runtime.stored.resolve(storedFile(record));
+    } catch (error) {
+      record.file.uploadError ??= (error as Error).message;
+      runtime.stored.reject(error as Error);
+    }
   }
 
   private fail(runtime: SessionRuntime, status: PcStatus, errors: string[]): void {
     runtime.concluded = true;
-    markEnded(runtime.record, status, undefined);
+    markEnded(runtime.record, status, undefined, this.settings.time.nowMs());
     runtime.record.session.errors = [...errors];
     runtime.stored.reject(new Error(`capture ${runtime.record.name} ended without a file: ${errors.join("; ")}`));
   }
@@ -488,11 +646,15 @@ export class CaptureSessions {
   }
 }
 
-function markEnded(record: CaptureRecord, status: PcStatus, stopReason: string | undefined): void {
+function markEnded(record: CaptureRecord, status: PcStatus, stopReason: string | undefined, endedAtMs: number): void {
   record.session.status = status;
   if (stopReason === undefined) delete record.session.stopReason;
   else record.session.stopReason = stopReason;
-  record.session.endedAt = armTimestamp(new Date());
+  record.session.endedAt = armTimestamp(new Date(endedAtMs));
+}
+
+function sameId(a: string, b: string): boolean {
+  return a.replace(/\/+$/, "").toLowerCase() === b.replace(/\/+$/, "").toLowerCase();
 }
 
 function isActive(status: PcStatus): boolean {

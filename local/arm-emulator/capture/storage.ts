@@ -82,8 +82,8 @@ export class CaptureUploader {
     return this.connectionString !== undefined && this.connectionString !== "";
   }
 
-  /** Uploads a local file; returns the URL the blob has in the (local) storage account. */
-  async upload(location: BlobLocation, localPath: string): Promise<string> {
+  /** Uploads a local file (with blob metadata, if given); returns the URL the blob has in the (local) storage account. */
+  async upload(location: BlobLocation, localPath: string, metadata?: Record<string, string>): Promise<string> {
     const service = await this.client();
     const container = service.getContainerClient(location.container);
     let ready = this.containersReady.get(location.container);
@@ -97,8 +97,17 @@ export class CaptureUploader {
     }
     await ready;
     const blob = container.getBlockBlobClient(location.blobName);
-    await blob.uploadFile(localPath, { blobHTTPHeaders: { blobContentType: "application/octet-stream" } });
+    await blob.uploadFile(localPath, {
+      blobHTTPHeaders: { blobContentType: "application/octet-stream" },
+      ...(metadata !== undefined && { metadata }),
+    });
     return blob.url;
+  }
+
+  /** Deletes a blob (a continuous capture's oldest ring file); one already gone is fine. */
+  async delete(location: BlobLocation): Promise<void> {
+    const service = await this.client();
+    await service.getContainerClient(location.container).getBlobClient(location.blobName).deleteIfExists();
   }
 
   private client(): Promise<BlobServiceClient> {

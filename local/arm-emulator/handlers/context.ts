@@ -24,6 +24,8 @@ export interface EmulatorContext {
   faults: FaultInjector;
   timings: EmulatorTimings;
   behaviour: EmulatorBehaviour;
+  /** Now on the sessions' time line (real, or the caller's clock): capture creation times and blob paths. */
+  now: () => Date;
 }
 
 /** `Retry-After` of every long-running 201/202 answer and pending poll (R3 recorded `Retry-After: 10`). */

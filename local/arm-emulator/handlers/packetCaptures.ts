@@ -15,6 +15,7 @@ import type { AsyncOperation } from "../operations.js";
 import {
   captureId,
   captureResource,
+  hasContinuousCapture,
   captureStatus,
   type CapturePlan,
   type CaptureRecord,
@@ -65,7 +66,7 @@ export function packetCaptureHandlers(context: EmulatorContext) {
       const parsed = parseJsonBody(request.bodyText);
       if (!parsed.ok) throw invalidRequestContent(parsed.reason);
       const body = parsed.value;
-      prepareBody(body);
+      prepareBody(body, request.apiVersion);
       assertValidPacketCaptureBody(body);
       const properties = (body as { properties: PacketCaptureProperties }).properties;
       const accepted = checkCaptureRequest(properties, watcher, context.model);
@@ -92,7 +93,7 @@ export function packetCaptureHandlers(context: EmulatorContext) {
         );
       }
 
-      const createdAt = new Date();
+      const createdAt = context.now();
       const record: CaptureRecord = {
         id,
         name,
@@ -234,12 +235,22 @@ export function packetCaptureHandlers(context: EmulatorContext) {
   };
 }
 
-/** Tolerances of the real service applied before schema validation: protocol case, `continuousCapture: null`. */
-function prepareBody(body: unknown): void {
+/**
+ * Tolerances of the real service applied before schema validation: protocol case, `continuousCapture: null`; and
+ * before api-version 2024-05-01, whose PacketCapture has no `continuousCapture`, `captureSettings` or
+ * `storageLocation.localPath`, those fields are dropped unread, as a resource provider drops properties its
+ * api-version does not define (assumed: ARM does not reject unknown properties).
+ */
+function prepareBody(body: unknown, apiVersion: string): void {
   canonicaliseProtocols(body);
   const properties = (body as { properties?: Record<string, unknown> } | null)?.properties;
-  if (properties && typeof properties === "object" && properties["continuousCapture"] === null) {
+  if (!properties || typeof properties !== "object") return;
+  if (properties["continuousCapture"] === null) delete properties["continuousCapture"];
+  if (!hasContinuousCapture(apiVersion)) {
     delete properties["continuousCapture"];
+    delete properties["captureSettings"];
+    const location = properties["storageLocation"];
+    if (location && typeof location === "object") delete (location as Record<string, unknown>)["localPath"];
   }
 }
 
@@ -261,6 +272,7 @@ function capturePlan(accepted: AcceptedCaptureRequest, failure: CaptureFailure |
     uploadsToStorage: accepted.storageAccount !== undefined || Boolean(accepted.storagePath),
     ...(accepted.storagePath && { givenStoragePath: accepted.storagePath }),
     ...(failure !== undefined && { failure }),
+    ...(accepted.continuous !== undefined && { continuous: accepted.continuous }),
   };
 }
 
@@ -273,7 +285,8 @@ function reportedStoragePath(accepted: AcceptedCaptureRequest, createdAt: Date, 
   const blobName = defaultCaptureBlobName(
     { subscriptionId: resource.subscriptionId, resourceGroup: resource.resourceGroup, kind: target.kind, name: resource.name },
     createdAt,
-  );
-  const suffix = target.kind === "vmss" && scaleSetForm === "cap" ? ".cap" : "";
+  ).replace(/\.cap$/, "");
+  // [assumed] A continuous capture's storagePath is the folder its ring files are uploaded into (no `.cap`).
+  const suffix = accepted.continuous === undefined && (target.kind === "vm" || scaleSetForm === "cap") ? ".cap" : "";
   return `${blobEndpointFor(accepted.storageAccount.name, accepted.storageAccount.blobEndpoint)}${CAPTURE_CONTAINER}/${blobName}${suffix}`;
 }
