@@ -1,0 +1,118 @@
+// "What changed" in the workflow on the local stack (ALERTCAP_BASELINE): two alerts on the same VM with different
+// emulated traffic (the inventory's traffic profile: healthy, then failing), and the second notification leads with
+// what changed against the first capture; a baseline whose file is gone still lets the capture complete and notify,
+// saying the baseline was unavailable; ALERTCAP_BASELINE=none compares nothing. Each traffic profile or setting is a
+// restart of the stack on the same data folder (Azurite's blobs, the durable state), as an operator would redeploy.
+import { BlobServiceClient } from "@azure/storage-blob";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SAMPLE_INVENTORY } from "../local/stack.js";
+import { metricAlert, vmId } from "./support/alerts.js";
+import { notificationsFor } from "./support/notifications.js";
+import { type Receiver, startReceiver } from "./support/receiver.js";
+import { type Capture, type TestStack, startTestStack } from "./support/testStack.js";
+
+interface GenericNotification {
+  type: string;
+  data: { target: string; outcome: string; failureReason: string | null; findings: string[]; storagePath: string | null };
+}
+
+interface BaselineSummary {
+  mode: string | null;
+  source: string | null;
+  unavailable: string | null;
+  significantRateChanges: number;
+  findings: string[];
+}
+
+const TARGET = vmId("vm-web-1");
+
+describe("what changed against a baseline, on the local stack", () => {
+  let dir = "";
+  let receiver: Receiver;
+  let stack: TestStack | undefined;
+
+  /** The stack on the shared data folder, vm-web-1 playing `traffic`, with `settings` on top. */
+  async function startWith(traffic: "healthy" | "failing", settings: NodeJS.ProcessEnv = {}): Promise<TestStack> {
+    await stack?.stop();
+    const inventory = JSON.parse(readFileSync(SAMPLE_INVENTORY, "utf8")) as { virtualMachines: Array<{ id: string; traffic?: string }> };
+    inventory.virtualMachines.find((vm) => vm.id === TARGET)!.traffic = traffic;
+    const inventoryPath = join(dir, `inventory-${traffic}.json`);
+    writeFileSync(inventoryPath, JSON.stringify(inventory));
+    stack = await startTestStack({
+      dataDir: join(dir, "stack"),
+      inventoryPath,
+      // Synthetic files follow the profile exactly: rounds over the whole capture, no loopback noise.
+      packetSource: "synthetic",
+      appSettings: { ALERTCAP_CAPTURE_SECONDS: "30", ALERTCAP_NOTIFY_URLS: `generic+${receiver.url}/hooks/alertcap`, ...settings },
+    });
+    return stack;
+  }
+
+  /** Fires an alert on vm-web-1 and answers the finished capture and its notification. */
+  async function alertAndWait(s: TestStack): Promise<{ capture: Capture; notification: GenericNotification; baseline: BaselineSummary | undefined }> {
+    const before = notificationsFor<GenericNotification>(receiver, TARGET).length;
+    const accepted = await s.postAlert(metricAlert(TARGET));
+    expect(accepted.status).toBe(202);
+    const capture = await s.waitForCapture(accepted.body.id as string, (c) => c.runtimeStatus === "Completed" && c.notifications.length > 0, "to complete and notify", 120_000);
+    const sent = notificationsFor<GenericNotification>(receiver, TARGET);
+    expect(sent.length).toBeGreaterThan(before);
+    return { capture, notification: sent.at(-1)!, baseline: (capture.analysis as { baseline?: BaselineSummary } | null)?.baseline };
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "alertcap-baseline-"));
+    receiver = await startReceiver();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the second alert's notification leads with what changed since the first capture; a vanished baseline is said, not fatal", async () => {
+    // First alert, healthy traffic: nothing to compare with yet, and auto says nothing about it.
+    const first = await alertAndWait(await startWith("healthy"));
+    expect(first.capture.failureReason).toBeNull();
+    expect(first.notification.data.findings.filter((f) => f.startsWith("What changed"))).toEqual([]);
+    expect(first.baseline).toMatchObject({ mode: "auto", source: null, unavailable: null });
+
+    // Second alert on the same VM, now failing: compared with the first capture, and that comes first.
+    const second = await alertAndWait(await startWith("failing"));
+    expect(second.capture.failureReason).toBeNull();
+    const findings = second.notification.data.findings;
+    // The failing profile answers 503 to most requests and connects to a database port where nothing listens.
+    expect(findings[0]).toMatch(
+      /^What changed since the last capture on this target \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): HTTP 5xx responses rose from 0 % \(0 of \d+\) to \d+ % \(\d+ of \d+\) for www\.contoso\.test \(/,
+    );
+    const changed = findings.filter((f) => f.startsWith("What changed"));
+    expect(changed.some((f) => /^What changed: New service [\d.]+ TCP\/5432: .*connection attempts refused \(RST\)/.test(f))).toBe(true);
+    // The analysis's own findings follow.
+    expect(findings[changed.length]).toMatch(/^HTTP 5xx for \d+ of \d+ responses/);
+    expect(second.baseline).toMatchObject({ mode: "auto", source: "last-capture", unavailable: null });
+    expect(second.baseline!.significantRateChanges).toBeGreaterThan(0);
+
+    // The last capture's files vanish (a lifecycle rule, an operator): the next capture completes and says so.
+    const blobs = BlobServiceClient.fromConnectionString(stack!.blobConnectionString).getContainerClient("network-watcher-logs");
+    const path = new URL(second.capture.storagePath!).pathname.split("/").slice(2).join("/");
+    for await (const blob of blobs.listBlobsFlat({ prefix: path })) await blobs.deleteBlob(blob.name);
+    const third = await alertAndWait(stack!);
+    expect(third.capture.runtimeStatus).toBe("Completed");
+    expect(third.capture.failureReason).toBeNull();
+    expect(third.notification.data.outcome).toBe("stopped");
+    expect(third.notification.data.findings[0]).toBe(
+      `What changed: the baseline was unavailable (the last capture's file at ${second.capture.storagePath!.split("?")[0]} is no longer stored); this capture was not compared with one.`,
+    );
+    expect(third.baseline).toMatchObject({ source: null, unavailable: expect.stringContaining("is no longer stored") });
+  }, 600_000);
+
+  it("ALERTCAP_BASELINE=none: no comparison, though the last capture is there", async () => {
+    const run = await alertAndWait(await startWith("healthy", { ALERTCAP_BASELINE: "none" }));
+    expect(run.capture.failureReason).toBeNull();
+    expect(run.notification.data.findings.filter((f) => f.startsWith("What changed"))).toEqual([]);
+    expect(run.baseline).toMatchObject({ mode: "none", source: null, unavailable: null });
+  }, 300_000);
+});
