@@ -8,7 +8,10 @@ import { analyzeCapture, CaptureFormatError, type CaptureSummary } from "../doma
 import { analyzeInstances, instanceFigures, instanceFindings, type InstanceFigures, siblingComparison } from "../domain/pcap/analyzeInstances.js";
 import { htmlReport } from "../domain/pcap/htmlReport.js";
 import { keyFindings } from "../domain/pcap/keyFindings.js";
-import { ANALYSE_CAPTURE, type AnalyseInput, type AnalyseOutput } from "./contracts.js";
+import { lookbackManifestUrl, readLookbackManifestText } from "../azure/lookbackManifest.js";
+import { analyzeIncident, type IncidentFile } from "../domain/incident/analyzeIncident.js";
+import { lookbackInOrder, lookbackSecondsOf, parseLookbackManifest } from "../domain/incident/lookbackManifest.js";
+import { ANALYSE_CAPTURE, type AnalyseInput, type AnalyseOutput, type LookbackInput } from "./contracts.js";
 
 /** The output is kept in durable state: the summary without its timeline buckets stays small. */
 function compact(summary: CaptureSummary): Omit<CaptureSummary, "timeline"> {
@@ -48,7 +51,49 @@ async function analyseInstances(storagePath: string, files: CaptureFile[]): Prom
   return { summary: { ...compact(merged), instances: figures, siblings }, findings: [...perInstance, ...keyFindings(merged)], reportPath };
 }
 
-export async function analyseCaptureFile({ storagePath }: AnalyseInput): Promise<AnalyseOutput> {
+/**
+ * The recorder's lookback files (from its manifest, each path checked as a capture's is) and the capture's own, as
+ * one timeline with the alert marked; the onsets lead the findings. Without a readable manifest: the capture alone.
+ */
+async function analyseWithLookback(storagePath: string, files: CaptureFile[], lookback: LookbackInput): Promise<AnalyseOutput | null> {
+  const text = await readLookbackManifestText(lookbackManifestUrl(storagePath, lookback.incidentId, lookback.firedAt));
+  const manifest = text === null ? "the lookback manifest is gone" : parseLookbackManifest(text, lookback.incidentId, lookback.firedAt);
+  if (typeof manifest === "string") return null;
+  const notes = [...manifest.notes, ...lookback.notes];
+  const incidentFiles: IncidentFile[] = [];
+  for (const secured of lookbackInOrder(manifest)) {
+    try {
+      const [listed] = await listCaptureFiles(secured.url);
+      if (!listed) {
+        notes.push(`The secured file ${secured.url.split("/").at(-1)} is no longer there.`);
+        continue;
+      }
+      incidentFiles.push({ part: "lookback", instance: secured.instance, label: listed.blobName.split("/").at(-1)!, open: () => openListedCaptureFile(secured.url, listed) });
+    } catch (error) {
+      if (!(error instanceof StoragePathRefusedError)) throw error;
+      notes.push(error.message);
+    }
+  }
+  for (const file of files) {
+    incidentFiles.push({ part: "forward", instance: file.instance, label: file.blobName.split("/").at(-1)!, open: () => openListedCaptureFile(storagePath, file) });
+  }
+  const lookbackSeconds = lookbackSecondsOf(manifest);
+  const result = await analyzeIncident(incidentFiles, { alertAt: manifest.firedAt, lookbackSeconds });
+  if (!result.merged) return unreadable("none of the lookback or capture files could be read.");
+  const onsets = result.onsets.map((o) => o.text);
+  const incident = { alertAt: manifest.firedAt, lookbackSeconds, onsets: result.onsets, failures: result.failures, files: result.files, notes };
+  const name = new URL(storagePath).pathname.replace(/\/+$/, "").split("/").at(-1) ?? "capture";
+  const reportPath = await writeReportBeside(storagePath, htmlReport(result.merged, { title: `${name} with ${result.files.filter((f) => f.part === "lookback").length} lookback files`, incident }));
+  const figures = result.instances.map((analysis) => instanceFigures(analysis));
+  const summary = {
+    ...compact(result.merged),
+    ...(figures.length > 0 ? { instances: figures } : {}),
+    incident: { alertAt: manifest.firedAt, lookbackSeconds, files: result.files, onsets: result.onsets.map(({ weight: _weight, ...onset }) => onset), notes },
+  };
+  return { summary, findings: [...onsets, ...notes, ...instanceFindings(figures), ...keyFindings(result.merged)], reportPath, onsets };
+}
+
+export async function analyseCaptureFile({ storagePath, lookback }: AnalyseInput): Promise<AnalyseOutput> {
   let files: CaptureFile[];
   try {
     files = await listCaptureFiles(storagePath);
@@ -58,6 +103,10 @@ export async function analyseCaptureFile({ storagePath }: AnalyseInput): Promise
     throw error;
   }
   if (files.length === 0) return unreadable(`nothing is stored at ${storagePath} any more.`);
+  if (lookback) {
+    const withLookback = await analyseWithLookback(storagePath, files, lookback);
+    if (withLookback) return withLookback;
+  }
   const single = files.length === 1 && files[0]!.instance === null;
   return single ? analyseOne(storagePath, files[0]!) : analyseInstances(storagePath, files);
 }

@@ -36,15 +36,15 @@ interface RestErrorLike {
 const asRestError = (error: unknown): RestErrorLike =>
   typeof error === "object" && error !== null && "message" in error ? (error as RestErrorLike) : { message: String(error) };
 
-const isNotFound = (error: unknown): boolean => asRestError(error).statusCode === 404;
+export const isNotFound = (error: unknown): boolean => asRestError(error).statusCode === 404;
 
 /** A 4xx other than throttling will not get better by retrying. */
-const isPermanent = (error: unknown): boolean => {
+export const isPermanent = (error: unknown): boolean => {
   const status = asRestError(error).statusCode;
   return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
 };
 
-const describe = (error: unknown): string => {
+export const describe = (error: unknown): string => {
   const e = asRestError(error);
   return e.code ? `${e.code}: ${e.message}` : e.message;
 };
@@ -52,7 +52,7 @@ const describe = (error: unknown): string => {
 const sameId = (a: string | undefined, b: string): boolean => (a ?? "").toLowerCase() === b.toLowerCase();
 const normaliseRegion = (region: string | undefined): string => (region ?? "").toLowerCase().replace(/\s+/g, "");
 
-interface TargetFacts {
+export interface TargetFacts {
   location: string;
   powerState: string | null;
   osType: "Linux" | "Windows";
@@ -130,7 +130,7 @@ async function scaleSetFacts(arm: ArmClients, target: CaptureTargetRef): Promise
   };
 }
 
-const factsOf = (arm: ArmClients, target: CaptureTargetRef): Promise<TargetFacts> => (target.kind === "virtualMachine" ? vmFacts(arm, target) : scaleSetFacts(arm, target));
+export const factsOf = (arm: ArmClients, target: CaptureTargetRef): Promise<TargetFacts> => (target.kind === "virtualMachine" ? vmFacts(arm, target) : scaleSetFacts(arm, target));
 
 /** The scale set's own name for an instance target (its ID ends …/virtualMachineScaleSets/{set}/virtualMachines/{n}). */
 function scaleSetNameOf(target: CaptureTargetRef): string {
@@ -204,7 +204,7 @@ export async function networkWatcherAgentState(target: CaptureTargetRef): Promis
   }
 }
 
-async function findWatcher(arm: ArmClients, subscriptionId: string, location: string): Promise<WatcherRef | null> {
+export async function findWatcher(arm: ArmClients, subscriptionId: string, location: string): Promise<WatcherRef | null> {
   for await (const watcher of arm.network.networkWatchers.listAll()) {
     if (normaliseRegion(watcher.location) !== normaliseRegion(location) || !watcher.id) continue;
     const resourceGroup = /\/resourceGroups\/([^/]+)/i.exec(watcher.id)?.[1];

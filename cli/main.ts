@@ -18,6 +18,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "what changed between a baseline capture and an incident capture (--json, --html OUT)",
     load: async () => (await import("./diff.js")).diff,
   },
+  recorder: {
+    summary: "arm, disarm or list flight recorders (continuous capture kept before alerts) on VMs and scale sets",
+    load: async () => (await import("./recorder.js")).recorder,
+  },
   "setup-alert": {
     summary: "create the action group and metric alert rules that call the alertcap webhook",
     load: async () => (await import("./setupAlert.js")).setupAlert,

@@ -17,7 +17,9 @@ import type { AlertSummary } from "../domain/capture/progress.js";
 import type { CaptureSettings } from "../domain/capture/settings.js";
 import { boundedAlertSummary } from "../domain/capture/statusView.js";
 import type { CaptureOrchestrationInput } from "../orchestrators/captureOrchestrator.js";
-import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR } from "../orchestrators/names.js";
+import { ALERT_FIRED_EVENT, ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, RECORDER_ORCHESTRATOR } from "../orchestrators/names.js";
+import { type AlertFiredEvent, recorderInstanceId } from "../domain/recorder/plan.js";
+import { parseRecorderSettings } from "../domain/recorder/settings.js";
 import { ACTIVE_RUNTIME_STATUSES } from "./lib/captureInstances.js";
 
 
@@ -135,6 +137,29 @@ async function runningDelivery(client: DurableClient, id: string): Promise<strin
   }
 }
 
+/**
+ * A recorder armed on the target secures the minutes before the alert (ALERT_FIRED_EVENT, docs/flight-recorder.md);
+ * the capture just started is the incident. No recorder armed: nothing to do. A failure to tell it is logged, never
+ * fails the capture.
+ */
+async function alertRecorder(client: DurableClient, target: CaptureTarget, incidentId: string, decision: AlertDecision, context: InvocationContext): Promise<void> {
+  const recorder = recorderInstanceId(target);
+  const status = await currentStatus(client, recorder);
+  if (!status || status.name !== RECORDER_ORCHESTRATOR || !ACTIVE_RUNTIME_STATUSES.has(status.runtimeStatus)) return;
+  const recorderSettings = parseRecorderSettings(process.env);
+  const event: AlertFiredEvent = {
+    incidentId,
+    firedAt: alertSummary(decision).firedAt ?? new Date().toISOString(),
+    lookbackSeconds: recorderSettings.ok ? recorderSettings.settings.lookbackSeconds : 600,
+  };
+  try {
+    await client.raiseEvent(recorder, ALERT_FIRED_EVENT, event);
+    context.log(`recorder ${recorder}: asked to secure the lookback of ${incidentId}`);
+  } catch (error) {
+    context.warn(`recorder ${recorder}: could not be asked to secure the lookback of ${incidentId}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+  }
+}
+
 async function requestStop(client: DurableClient, target: CaptureTarget, decision: AlertDecision): Promise<TargetResult> {
   const id = captureInstanceId(target);
   const existing = await currentStatus(client, id);
@@ -201,7 +226,13 @@ export async function receiveAlert(request: HttpRequest, context: InvocationCont
       context.error(settings.error);
       return json(503, { ...summary, reason: settings.error });
     }
-    results = await Promise.all(acting.map((t) => startCapture(client, t, decision, settings.settings)));
+    results = await Promise.all(
+      acting.map(async (t) => {
+        const result = await startCapture(client, t, decision, settings.settings);
+        if (result.outcome === "started") await alertRecorder(client, t, result.id, decision, context);
+        return result;
+      }),
+    );
   } else {
     results = await Promise.all(acting.map((t) => requestStop(client, t, decision)));
   }

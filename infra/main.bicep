@@ -74,6 +74,31 @@ param maxCapturesPerRegion int = 10000
 @maxValue(86400)
 param cooldownSeconds int = 900
 
+@description('ALERTCAP_RECORDER_FILE_COUNT: files in a flight recorder\'s ring (captureSettings.fileCount).')
+@minValue(2)
+@maxValue(10000)
+param recorderFileCount int = 20
+
+@description('ALERTCAP_RECORDER_FILE_BYTES: size at which a ring file rotates (captureSettings.fileSizeInBytes).')
+@minValue(1048576)
+@maxValue(4294967295)
+param recorderFileBytes int = 52428800
+
+@description('ALERTCAP_RECORDER_SESSION_SECONDS: a recorder session\'s time limit; it is renewed before it (captureSettings.sessionTimeLimitInSeconds).')
+@minValue(600)
+@maxValue(604800)
+param recorderSessionSeconds int = 604800
+
+@description('ALERTCAP_RECORDER_POLL_SECONDS: longest pause between two looks at a recorder\'s session.')
+@minValue(10)
+@maxValue(86400)
+param recorderPollSeconds int = 300
+
+@description('ALERTCAP_LOOKBACK_SECONDS: how far before an alert a flight recorder\'s files are secured.')
+@minValue(0)
+@maxValue(86400)
+param lookbackSeconds int = 600
+
 @description('ALERTCAP_REPORT_LINK_HOURS: how long the read-only report links in notifications and the status stay valid (at most 7 days, a user delegation key\'s limit).')
 @minValue(1)
 @maxValue(168)
@@ -192,6 +217,11 @@ module alertcap 'main.json' = {
     fileWaitSeconds: fileWaitSeconds
     maxCapturesPerRegion: maxCapturesPerRegion
     cooldownSeconds: cooldownSeconds
+    recorderFileCount: recorderFileCount
+    recorderFileBytes: recorderFileBytes
+    recorderSessionSeconds: recorderSessionSeconds
+    recorderPollSeconds: recorderPollSeconds
+    lookbackSeconds: lookbackSeconds
     reportLinkHours: reportLinkHours
     baseline: baseline
     deleteCapture: deleteCapture

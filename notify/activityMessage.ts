@@ -21,6 +21,7 @@ export function notificationInputFor(
     event: input.event,
     progress: input.progress,
     findings: input.findings,
+    ...(input.onsets ? { onsets: input.onsets } : {}),
     idempotencyKey: input.idempotencyKey,
     // The clock is reached only when the orchestrator passes no time and no capture or alert time is known at all.
     occurredAt: input.occurredAt ?? durableEventTime(input.progress) ?? now().toISOString(),

@@ -36,6 +36,7 @@ import type { CaptureSettings } from "../domain/capture/settings.js";
 import { boundedAlertSummary, statusView } from "../domain/capture/statusView.js";
 import { type CaptureEventFields, type CaptureEventName, eventLine } from "../domain/telemetry/events.js";
 import { compareWithBaseline } from "./captureBaseline.js";
+import { awaitLookback } from "./captureLookback.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from "./names.js";
 
 export interface CaptureOrchestrationInput {
@@ -462,6 +463,7 @@ function* finish(
   end: WatchEnd,
 ): Generator<Task, CaptureProgress, unknown> {
   const findings: string[] = [];
+  const onsets: string[] = [];
   if (end === "session-failed") {
     progress.failureReason ??= sessionProblem({ exists: true, status: progress.networkWatcherStatus ?? "Unknown", stopReason: progress.stopReason, errors: progress.packetCaptureErrors, captureStartTime: null });
   }
@@ -474,13 +476,16 @@ function* finish(
       if (progress.failureReason === null) progress.failureReason = file.problem;
       else findings.push(file.problem);
     } else {
+      // A flight recorder's lookback for this incident, when the target has one: analysed with the file as one timeline.
+      const lookback = yield* awaitLookback(context, { storagePath: file.storagePath, incidentId: context.df.instanceId, firedAt: progress.alert.firedAt, waitSeconds: state!.settings.fileWaitSeconds });
       progress.phase = "analysing";
       publish(context, progress);
       try {
-        const analysis = (yield context.df.callActivityWithRetry(ANALYSE_CAPTURE, armRetry, { storagePath: file.storagePath })) as AnalyseOutput;
+        const analysis = (yield context.df.callActivityWithRetry(ANALYSE_CAPTURE, armRetry, { storagePath: file.storagePath, ...(lookback ? { lookback } : {}) })) as AnalyseOutput;
         progress.analysis = analysis.summary;
         progress.reportPath = analysis.reportPath;
         findings.push(...analysis.findings);
+        if (analysis.onsets) onsets.push(...analysis.onsets);
         yield* compareWithBaseline(context, input.target, progress, file.storagePath, findings);
       } catch (error) {
         findings.push(`The capture file could not be analysed: ${firstLine(error)}`);
@@ -501,6 +506,7 @@ function* finish(
       event: failed ? "capture.failed" : "capture.completed",
       progress,
       findings,
+      ...(onsets.length > 0 ? { onsets } : {}),
       idempotencyKey: `${context.df.instanceId}:${state?.orchestrationStartedAt ?? context.df.currentUtcDateTime.toISOString()}`,
     })) as NotifyOutput;
   } catch (error) {

@@ -30,7 +30,9 @@
 //     "failureReason": string | null,          a sentence, set when outcome is "failed"
 //     "packetCaptureErrors": string[],         Network Watcher's packetCaptureError values
 //     "storagePath": string | null,            where the capture file is (blob URL without SAS)
-//     "findings": string[],                    key lines of the analysis, most important first; may be empty
+//     "findings": string[],                    key lines of the analysis, most important first; may be empty. With
+//                                              a flight recorder's lookback, the first lines say when each failure
+//                                              began relative to the alert ("DNS SERVFAIL began 1 min before the alert")
 //     "reportUrl": string | null,              the full report: opens with no other credential (a read-only SAS for
 //                                              that one blob, valid ALERTCAP_REPORT_LINK_HOURS); null without a report
 //     "statusUrl": string | null               alertcap's status endpoint for this capture (needs a function key: for
@@ -131,7 +133,8 @@ function bodyWithin(s: CaptureSummary, limits: TextLimits): GenericNotificationB
       failureReason: text(s.failureReason),
       packetCaptureErrors: lines(s.packetCaptureErrors, limits),
       storagePath: id(s.storagePath),
-      findings: lines(s.findings, limits),
+      // Onsets lead: a receiver written for findings alone reads them first.
+      findings: lines([...s.onsets, ...s.findings], limits),
       reportUrl: s.reportUrl,
       statusUrl: s.statusUrl,
     },

@@ -71,8 +71,13 @@ function blocks(s: CaptureSummary, limits: TextLimits): SlackBlock[] {
   const out: SlackBlock[] = [
     { type: "header", text: { type: "plain_text", text: truncate(oneLine(s.headline), SLACK_HEADER_TEXT_MAX) } },
   ];
+  // When the failure began leads, even before why the capture ended: it is what a recorder's lookback adds.
+  if (s.onsets.length > 0) {
+    const title = s.alert.firedAt === null ? "When it began" : `When it began (alert fired ${mrkdwn(s.alert.firedAt, 40)})`;
+    out.push(section(listText(title, s.onsets, limits, "")));
+  }
   if (s.reason !== null) out.push(section(mrkdwn(s.reason, limits.textChars)));
-  out.push(section(listText("Findings", s.findings, limits, "_No findings were reported._")));
+  if (s.findings.length > 0 || s.onsets.length === 0) out.push(section(listText("Findings", s.findings, limits, "_No findings were reported._")));
   out.push({ type: "section", fields: fields(s, limits) });
   if (s.packetCaptureErrors.length > 0) {
     out.push(section(listText("Network Watcher errors", s.packetCaptureErrors, limits, "")));

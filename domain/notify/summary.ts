@@ -15,6 +15,11 @@ export interface NotificationInput {
   readonly progress: CaptureProgress;
   /** A few key lines from the analysis, most important first; may be empty. */
   readonly findings: readonly string[];
+  /**
+   * When each failure began relative to the alert ("DNS SERVFAIL began 4 min 10 s before the alert"), most important
+   * first: set when a flight recorder's lookback was analysed with the capture. Notifications lead with these.
+   */
+  readonly onsets?: readonly string[];
   /** Where the full report can be read (a SAS or key in it is stripped before it is shown). */
   readonly reportUrl?: string;
   /**
@@ -66,6 +71,8 @@ export interface CaptureSummary {
   readonly packetCaptureErrors: readonly string[];
   readonly storagePath: string | null;
   readonly findings: readonly string[];
+  /** Onset lines (see NotificationInput.onsets), not repeated in `findings`; empty without a lookback. */
+  readonly onsets: readonly string[];
   readonly reportUrl: string | null;
   readonly statusUrl: string | null;
   /** One line: "Packet capture finished on vm-web-1". */
@@ -116,6 +123,7 @@ export function summarise(input: NotificationInput): CaptureSummary {
   const failureReason = cleanOrNull(p.failureReason);
   const startedAt = cleanOrNull(p.startedAt);
   const stoppedAt = cleanOrNull(input.stoppedAt ?? input.progress.stoppedAt ?? null);
+  const onsets = cleanLines(input.onsets ?? []);
   return {
     event: input.event,
     idempotencyKey: eventIdFor(input.idempotencyKey),
@@ -142,7 +150,8 @@ export function summarise(input: NotificationInput): CaptureSummary {
     failureReason,
     packetCaptureErrors: p.packetCaptureErrors.slice(0, MAX_ERRORS).map(clean),
     storagePath: cleanOrNull(p.storagePath === null ? null : stripUrlSecrets(p.storagePath)),
-    findings: input.findings.slice(0, MAX_FINDINGS).map(clean).filter((line) => line.length > 0),
+    findings: cleanLines(input.findings).filter((line) => !onsets.includes(line)),
+    onsets,
     reportUrl: input.reportLink !== undefined ? signedLink(input.reportLink) : safeLink(input.reportUrl),
     statusUrl: safeLink(input.statusUrl),
     headline: `${headlineVerb(input.event)} on ${targetName}`,
@@ -230,6 +239,10 @@ function safeLink(url: string | undefined): string | null {
 function signedLink(url: string): string | null {
   const checked = safeLink(url);
   return checked === null || url.length > MAX_LINE_CHARS ? null : new URL(url).href;
+}
+
+function cleanLines(lines: readonly string[]): string[] {
+  return lines.slice(0, MAX_FINDINGS).map(clean).filter((line) => line.length > 0);
 }
 
 function clean(text: string): string {

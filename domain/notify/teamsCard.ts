@@ -114,8 +114,10 @@ function card(s: CaptureSummary, limits: TextLimits): AdaptiveCard {
       color: s.outcome === "failed" ? "Attention" : s.outcome === "stopped" ? "Good" : "Accent",
     },
   ];
+  // When the failure began leads, even before why the capture ended: it is what a recorder's lookback adds.
+  if (s.onsets.length > 0) body.push(...listSection(onsetTitle(s), s.onsets, limits, ""));
   if (s.reason !== null) body.push({ type: "TextBlock", text: md(s.reason, limits.textChars), wrap: true, spacing: "Small" });
-  body.push(...listSection("Findings", s.findings, limits, "No findings were reported."));
+  body.push(...listSection("Findings", s.findings, limits, s.onsets.length > 0 ? "" : "No findings were reported."));
   body.push({ type: "FactSet", facts: facts(s, limits) });
   body.push(windowColumns(s, limits));
   if (s.packetCaptureErrors.length > 0) {
@@ -135,6 +137,11 @@ function card(s: CaptureSummary, limits: TextLimits): AdaptiveCard {
     ...(actions.length > 0 ? { actions } : {}),
     msteams: { width: "Full" },
   };
+}
+
+/** Heading of the onset lines: alertcap's own words and the alert's time (already cleaned, escaped as markdown). */
+function onsetTitle(s: CaptureSummary): string {
+  return s.alert.firedAt === null ? "When it began" : `When it began (alert fired ${md(s.alert.firedAt, 40)})`;
 }
 
 function facts(s: CaptureSummary, limits: TextLimits): { title: string; value: string }[] {

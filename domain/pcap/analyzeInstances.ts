@@ -65,7 +65,7 @@ export async function analyzeInstances(sources: InstanceSource[], options: Insta
 }
 
 /** The file facts of several reads as those of one capture. */
-function mergedRead(reads: CaptureReadResult[]): CaptureReadResult {
+export function mergedRead(reads: CaptureReadResult[]): CaptureReadResult {
   const union = <T>(lists: T[][]): T[] => [...new Set(lists.flat())];
   const infos = reads.map((r) => r.info);
   return {

@@ -201,6 +201,14 @@ export class CaptureAnalyzer {
     return { hosts: this.hosts, flows: this.flows, tcp: this.tcp };
   }
 
+  /**
+   * The running counters, for a pass that follows failures over time (domain/incident reads them between packets):
+   * read only, never written.
+   */
+  get live(): { dns: DnsStats; http: HttpStats; tls: TlsStats; tcp: TcpTracker; tcpPackets: number } {
+    return { dns: this.dns, http: this.http, tls: this.tls, tcp: this.tcp, tcpPackets: this.transportPackets[IPPROTO_TCP]! };
+  }
+
   summarize(read: CaptureReadResult): CaptureSummary {
     const info = read.info;
     this.tcp.settleAll(this.flows.size);

@@ -107,6 +107,11 @@ export class DnsStats {
     return s;
   }
 
+  /** When each query still awaiting an answer was sent (seconds since the epoch): at the end, the unanswered ones. */
+  unansweredQueryTimes(): number[] {
+    return [...this.pending.values()].map((query) => query.time);
+  }
+
   summary(top: number): DnsSummary {
     for (const s of [...this.servers.values(), this.otherServers]) s.unanswered = 0;
     for (const query of this.pending.values()) query.server.unanswered++;

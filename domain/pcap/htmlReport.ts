@@ -15,6 +15,21 @@ export interface HtmlReportOptions {
   title: string;
   /** When the report was made (ISO 8601); defaults to now. */
   generatedAt?: string;
+  /** Several files analysed as one incident timeline (a flight recorder's lookback and the forward capture). */
+  incident?: IncidentView;
+}
+
+/** What the report shows of an incident timeline (domain/incident's analysis, structurally). */
+export interface IncidentView {
+  alertAt: string;
+  lookbackSeconds: number;
+  /** Onset sentences, most important first, with when each began. */
+  onsets: Array<{ kind: string; label: string; began: string; offsetSeconds: number; text: string }>;
+  /** Failures per bucket, per kind (only the kinds with an onset are drawn). */
+  failures: { startEpochSeconds: number; bucketSeconds: number; counts: Record<string, number[]> } | null;
+  files: Array<{ part: string; instance: string | null; label: string; packets: number; duplicates: number; firstTimestamp: string | null; lastTimestamp: string | null; error: string | null }>;
+  /** What is missing from the lookback, in plain words (the recorder's notes, a wait that ended). */
+  notes: string[];
 }
 
 export function htmlReport(s: CaptureSummary, options: HtmlReportOptions): string {
@@ -78,13 +93,15 @@ export function htmlReport(s: CaptureSummary, options: HtmlReportOptions): strin
 <p class="meta">${esc(s.formatVariant)}, ${esc(s.byteOrder)}; link ${esc(s.linkTypes.map((t, i) => `${s.linkTypeNames[i] ?? ""} (${t})`).join(", ") || "none")};
 ${esc(s.firstTimestamp ?? "no timestamps")} → ${esc(s.lastTimestamp ?? "-")} (<span data-field="durationSeconds" data-value="${s.durationSeconds}">${s.durationSeconds}</span> s).
 Generated ${esc(generatedAt)}.${s.truncated ? ` <strong class="warn" data-field="truncated" data-value="true">The file is truncated.</strong>` : ""}</p>
+${options.incident ? incidentSections(options.incident) : ""}
 ${s.findings.length > 0 ? `<section id="findings"><h2>Findings</h2><ol class="findings">${s.findings.map((f) => `<li>${esc(f)}</li>`).join("")}</ol></section>` : ""}
 ${applicationSections(s)}
 <dl class="cards" id="headline">
 ${headline.map(([label, field, value]) => `<div><dt>${esc(label)}</dt><dd data-field="${field}" data-value="${value}">${n(value)}</dd></div>`).join("\n")}
 </dl>
 ${s.notes.length > 0 ? `<section><h2>Notes</h2><ul class="notes">${s.notes.map((note) => `<li>${esc(note)}</li>`).join("")}</ul></section>` : ""}
-<section><h2>Packets per second</h2>${timelineChart(s)}</section>
+<section><h2>Packets per second</h2>${timelineChart(s, options.incident?.alertAt)}</section>
+${options.incident ? incidentFilesSection(options.incident) : ""}
 <section><h2>Protocol mix (by bytes)</h2>${mixChart("protocol-chart", "Transport protocols", s.protocolMix.transport)}${mixChart("network-chart", "Network layer", s.protocolMix.network)}</section>
 <section><h2>Top talkers (by bytes)</h2>${talkersChart(s)}
 ${dataTable(
@@ -136,7 +153,7 @@ function dataTable(id: string, header: string[], rows: Cell[][]): string {
   return `<table id="${id}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-function timelineChart(s: CaptureSummary): string {
+function timelineChart(s: CaptureSummary, alertAt?: string): string {
   const t = s.timeline;
   if (t.packets.length === 0) return `<p id="timeline-chart">No timestamped packets.</p>`;
   const width = 940;
@@ -168,6 +185,7 @@ ${ticks}
 <text x="${left}" y="${height - 8}">${esc(clock(t.startEpochSeconds))}</text>
 <text x="${left + plotWidth}" y="${height - 8}" text-anchor="end">${esc(clock(end))}</text>
 <text x="${left + plotWidth / 2}" y="${height - 8}" text-anchor="middle">${esc(`${t.bucketSeconds} s per bucket, UTC`)}</text>
+${alertAt ? alertMarker(alertAt, t.startEpochSeconds, end, left, plotWidth, top, plotHeight) : ""}
 </svg>
 <p>Peak <span data-field="timeline.peakPacketsPerSecond" data-value="${t.peakPacketsPerSecond}">${n(t.peakPacketsPerSecond)}</span> packets/s over ${t.packets.length} buckets of ${t.bucketSeconds} s.</p>`;
 }
@@ -290,4 +308,82 @@ function compact(value: number): string {
 
 export function esc(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A dashed red line at the alert's time on a chart spanning [from, to] seconds, labelled with its clock time. */
+function alertMarker(alertAt: string, from: number, to: number, left: number, plotWidth: number, top: number, plotHeight: number): string {
+  const alert = Date.parse(alertAt) / 1000;
+  if (!Number.isFinite(alert) || to <= from || alert < from || alert > to) return "";
+  const x = (left + ((alert - from) / (to - from)) * plotWidth).toFixed(1);
+  const anchor = alert - from > (to - from) / 2 ? "end" : "start";
+  return `<g class="alert-marker" data-field="alertAt" data-value="${esc(alertAt)}"><line x1="${x}" x2="${x}" y1="${top}" y2="${top + plotHeight}" stroke="#dc2626" stroke-width="2" stroke-dasharray="5 3"/>` +
+    `<text x="${x}" y="${top + 12}" dx="${anchor === "end" ? -4 : 4}" text-anchor="${anchor}" style="fill:#dc2626;font-weight:600">${esc(`alert ${alertAt.slice(11, 19)}`)}</text></g>`;
+}
+
+/** The onsets (first thing read) and the failures over time with the alert marked. */
+function incidentSections(incident: IncidentView): string {
+  const onsets = incident.onsets.length > 0
+    ? `<ol class="findings">${incident.onsets.map((o) => `<li data-kind="${esc(o.kind)}" data-offset-seconds="${o.offsetSeconds}">${esc(o.text)}</li>`).join("")}</ol>`
+    : `<p>No failure (DNS errors or silence, HTTP 5xx, TLS alerts, failed handshakes, retransmissions) stands out before or after the alert.</p>`;
+  const notes = incident.notes.length > 0 ? `<ul class="notes">${incident.notes.map((note) => `<li class="warn">${esc(note)}</li>`).join("")}</ul>` : "";
+  return `<section id="onsets"><h2>When it began (alert at ${esc(incident.alertAt.slice(11, 19))} UTC, ${esc(lookbackText(incident.lookbackSeconds))} of lookback)</h2>${onsets}${notes}${failureChart(incident)}</section>`;
+}
+
+function lookbackText(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60} min` : `${n(seconds)} s`;
+}
+
+const FAILURE_COLORS = ["#dc2626", "#ea580c", "#9333ea", "#0891b2", "#ca8a04", "#4b5563"];
+
+/** One step line per kind that has an onset (failures per bucket), with the alert marked and each onset ticked. */
+function failureChart(incident: IncidentView): string {
+  const f = incident.failures;
+  const kinds = incident.onsets.slice(0, FAILURE_COLORS.length);
+  if (!f || kinds.length === 0) return "";
+  const length = Math.max(0, ...kinds.map((o) => f.counts[o.kind]?.length ?? 0));
+  if (length === 0) return "";
+  const width = 940;
+  const height = 200;
+  const left = 56;
+  const top = 10;
+  const bottom = 28;
+  const plotWidth = width - left - 10;
+  const plotHeight = height - top - bottom;
+  const max = Math.max(1, ...kinds.flatMap((o) => f.counts[o.kind] ?? []));
+  const step = plotWidth / length;
+  const y = (count: number): number => top + plotHeight - (count / max) * plotHeight;
+  const from = f.startEpochSeconds;
+  const to = from + length * f.bucketSeconds;
+  const lines = kinds
+    .map((o, k) => {
+      const counts = f.counts[o.kind] ?? [];
+      let path = `M${left},${y(0).toFixed(1)}`;
+      for (let i = 0; i < length; i++) path += ` L${(left + i * step).toFixed(1)},${y(counts[i] ?? 0).toFixed(1)} L${(left + (i + 1) * step).toFixed(1)},${y(counts[i] ?? 0).toFixed(1)}`;
+      const began = Date.parse(o.began) / 1000;
+      const x = (left + ((began - from) / (to - from)) * plotWidth).toFixed(1);
+      return `<path class="failure-series" data-kind="${esc(o.kind)}" d="${path}" fill="none" stroke="${FAILURE_COLORS[k]}" stroke-width="1.5"/>` +
+        `<circle class="onset" data-kind="${esc(o.kind)}" cx="${x}" cy="${y(0).toFixed(1)}" r="4" fill="${FAILURE_COLORS[k]}"><title>${esc(`${o.label} began ${o.began}`)}</title></circle>`;
+    })
+    .join("\n");
+  const clock = (seconds: number): string => isoOfSeconds(seconds)?.slice(11, 19) ?? "?";
+  const legend = kinds.map((o, k) => `<li><span class="swatch" style="background:${FAILURE_COLORS[k]}"></span>${esc(o.label)}</li>`).join("");
+  return `<h3>Failures per ${esc(String(f.bucketSeconds))} s</h3><svg id="failure-chart" role="img" aria-label="Failures over time, with the alert marked" viewBox="0 0 ${width} ${height}" width="100%" xmlns="http://www.w3.org/2000/svg">
+<text x="${left - 6}" y="${(y(max) + 4).toFixed(1)}" text-anchor="end">${esc(compact(max))}</text><line x1="${left}" x2="${left + plotWidth}" y1="${y(max).toFixed(1)}" y2="${y(max).toFixed(1)}" stroke="#e5e7eb"/>
+<line x1="${left}" x2="${left + plotWidth}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#9ca3af"/>
+${lines}
+<text x="${left}" y="${height - 8}">${esc(clock(from))}</text>
+<text x="${left + plotWidth}" y="${height - 8}" text-anchor="end">${esc(clock(to))}</text>
+${alertMarker(incident.alertAt, from, to, left, plotWidth, top, plotHeight)}
+</svg><ul class="legend">${legend}</ul>`;
+}
+
+/** Which files made the timeline, and what each gave once the overlaps were removed. */
+function incidentFilesSection(incident: IncidentView): string {
+  return `<section id="incident-files"><h2>Files on this timeline</h2>
+<p>The recorder's lookback files, then the capture started by the alert, read as one capture. Where files overlap (the recorder's cut, the forward capture's start), each source's packets at or before the last time already read from it are skipped.</p>
+${dataTable(
+  "incident-files-table",
+  ["Part", "File", "Instance", "Packets", "Skipped (overlap)", "First", "Last", "Problem"],
+  incident.files.map((f) => [text(f.part), text(f.label), text(f.instance ?? ""), num(f.packets), num(f.duplicates), text(f.firstTimestamp ?? "-"), text(f.lastTimestamp ?? "-"), text(f.error ?? "")]),
+)}</section>`;
 }

@@ -40,6 +40,8 @@ interface Pending {
 export class HttpStats {
   requests = 0;
   responses = 0;
+  /** Responses with a 5xx status, all hosts together. */
+  serverErrors = 0;
   readonly methods = new BoundedTally(16);
   readonly statusCodes = new BoundedTally(600);
   private readonly hosts = new Map<string, HostStats>();
@@ -105,7 +107,10 @@ export class HttpStats {
     const host = request ? request.host : this.unmatched;
     host.responses++;
     host.statusCodes.add(status);
-    if (code >= 500) host.serverErrors++;
+    if (code >= 500) {
+      host.serverErrors++;
+      this.serverErrors++;
+    }
     else if (code >= 400) host.clientErrors++;
     if (request) host.latency.add(time - request.time);
     return true;

@@ -28,10 +28,16 @@ export class Timeline {
   private used = 0; // buckets 0 … used-1 hold data
   private readonly packets: Float64Array;
   private readonly bytes: Float64Array;
+  /** Further counts per bucket (failures of some kind, for an incident's onsets), merged and shifted like packets. */
+  private readonly extra: Float64Array[];
 
-  constructor(private readonly maxBuckets = 600) {
+  constructor(
+    private readonly maxBuckets = 600,
+    seriesCount = 0,
+  ) {
     this.packets = new Float64Array(maxBuckets);
     this.bytes = new Float64Array(maxBuckets);
+    this.extra = Array.from({ length: seriesCount }, () => new Float64Array(maxBuckets));
   }
 
   /** Counts a timestamped packet. Takes the record, not its time: see PacketClock on boxed doubles. */
@@ -42,6 +48,22 @@ export class Timeline {
     this.packets[bucket]!++;
     this.bytes[bucket]! += record.originalLength;
     if (bucket >= this.used) this.used = bucket + 1;
+  }
+
+  /**
+   * Adds `by` to series `series` (0 … seriesCount - 1) in the bucket of `time` (seconds since the epoch): events that
+   * are not packets, such as failed DNS answers, on the same buckets as the packets.
+   */
+  count(series: number, time: number, by = 1): void {
+    let bucket = Math.floor((time - this.origin) / this.width);
+    if (!(bucket >= 0 && bucket < this.maxBuckets)) bucket = this.makeRoom(time);
+    this.extra[series]![bucket]! += by;
+    if (bucket >= this.used) this.used = bucket + 1;
+  }
+
+  /** The extra series' counts, on the buckets of `summary()` (same start, width and length). */
+  seriesSummary(): number[][] {
+    return this.extra.map((series) => Array.from(series.subarray(0, this.used)));
   }
 
   summary(): TimelineSummary {
@@ -103,6 +125,10 @@ export class Timeline {
     this.bytes.copyWithin(by, 0, this.used);
     this.packets.fill(0, 0, by);
     this.bytes.fill(0, 0, by);
+    for (const series of this.extra) {
+      series.copyWithin(by, 0, this.used);
+      series.fill(0, 0, by);
+    }
     this.used += by;
     this.origin -= by * this.width;
   }
@@ -122,6 +148,11 @@ export class Timeline {
       this.bytes[i] = 0;
       this.packets[target]! += p;
       this.bytes[target]! += b;
+      for (const series of this.extra) {
+        const e = series[i]!;
+        series[i] = 0;
+        series[target]! += e;
+      }
       if (target + 1 > used) used = target + 1;
     }
     this.used = used;

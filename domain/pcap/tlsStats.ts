@@ -56,6 +56,8 @@ const isGrease = (v: number): boolean => (v & 0x0f0f) === 0x0a0a && v >> 8 === (
  */
 export class TlsStats {
   clientHellos = 0;
+  /** Plaintext alerts that report an error: all but close_notify (0) and user_canceled (90). */
+  errorAlerts = 0;
   serverHellos = 0;
   readonly serverNames = new BoundedTally(1024);
   readonly offeredVersions = new BoundedTally(16);
@@ -103,6 +105,7 @@ export class TlsStats {
         const address = addressText(frame.ipVersion, frame.source);
         const from = role === "client" ? address : endpointText(address, frame.sourcePort, 6);
         this.alerts.add(`${code} ${role} ${from}`);
+        if (code !== 0 && code !== 90) this.errorAlerts++;
         if (flow >= 0) this.state[flow]! |= ALERT;
         any = true;
       }

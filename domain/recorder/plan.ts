@@ -8,7 +8,8 @@ import type { CaptureTargetRef } from "../capture/plan.js";
 /** Network Watcher's continuous-capture limits (REST spec 2024-05-01 and later: `captureSettings`). */
 export const CONTINUOUS_CAPTURE_LIMITS = {
   maxFileCount: 10_000,
-  maxFileSizeBytes: 4 * 1024 ** 3,
+  // The REST spec's maximum (4294967295: a uint32), one byte under 4 GiB.
+  maxFileSizeBytes: 4_294_967_295,
   maxSessionSeconds: 604_800,
 } as const;
 

@@ -10,7 +10,15 @@ export type CaptureEventName =
   | "capture.completed"
   | "capture.failed"
   | "notification.sent"
-  | "notification.failed";
+  | "notification.failed"
+  // The flight recorder (orchestrators/recorderOrchestrator.ts).
+  | "recorder.armed"
+  | "recorder.renewed"
+  | "recorder.rearmed"
+  | "recorder.waitingForTarget"
+  | "recorder.lookbackSecured"
+  | "recorder.disarmed"
+  | "recorder.failed";
 
 export interface CaptureEventFields {
   target?: string | null;

@@ -1,0 +1,87 @@
+// A recorder's ring files in Blob storage, and what it secures for an incident: server-side copies of the ring files
+// into the incident's folder (same account, same `network-watcher-logs` container) and the lookback.json manifest
+// beside them. Every path goes through checkStoragePath first, like every capture file alertcap reads: a
+// storagePath from ARM or from durable state is not trusted to point anywhere but a configured capture account.
+import type { ContainerClient } from "@azure/storage-blob";
+import type { RingFile } from "../domain/recorder/lookback.js";
+import { LOOKBACK_MANIFEST, type LookbackManifest } from "../domain/recorder/plan.js";
+import { checkStoragePath, StoragePathRefusedError } from "./captureFiles.js";
+
+/**
+ * Blob metadata a ring file may carry with its close time. Network Watcher's real uploads are not documented to carry
+ * one (their last-modified time is the close time); the local emulator writes it when it runs on a virtual clock,
+ * where last-modified is wall-clock time.
+ */
+const CLOSED_AT_METADATA = "closedat";
+
+/** The folder (blob-name prefix, no trailing slash) a storagePath names: a continuous session's storagePath is one. */
+const folderOf = (path: string): string => path.replace(/\.cap$/i, "").replace(/\/+$/, "");
+
+/** The `.cap` files under a session's storagePath, with when each was closed. */
+export async function listRingFiles(storagePath: string, session: string): Promise<RingFile[]> {
+  const { container, path } = checkStoragePath(storagePath);
+  const folder = folderOf(path);
+  const files: RingFile[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix: `${folder}/`, includeMetadata: true })) {
+    if (!/\.cap$/i.test(blob.name)) continue;
+    const relative = blob.name.slice(folder.length + 1).split("/");
+    // Metadata names are case-insensitive in Blob storage (the SDK hands them back as the service spells them).
+    const metadataClose = Object.entries(blob.metadata ?? {}).find(([name]) => name.toLowerCase() === CLOSED_AT_METADATA)?.[1];
+    const closedAt = metadataClose && !Number.isNaN(Date.parse(metadataClose)) ? new Date(metadataClose) : blob.properties.lastModified;
+    files.push({
+      blobName: blob.name,
+      session,
+      // A scale set's ring keeps one subfolder per instance.
+      instance: relative.length > 1 ? relative[0]! : null,
+      sizeBytes: blob.properties.contentLength ?? 0,
+      closedAt: closedAt.toISOString(),
+    });
+  }
+  return files;
+}
+
+/** The container a storagePath lies in (checked), to copy and write in the same account. */
+export function captureContainerOf(storagePath: string): ContainerClient {
+  return checkStoragePath(storagePath).container;
+}
+
+const COPY_WAIT_MS = 60_000;
+
+/**
+ * Copies `blobName` to `destination` inside the same container, server-side (Copy Blob: within one account the
+ * request's own authorization reads the source, no SAS needed). Answers the copy's URL, or null when the source is
+ * gone (the ring deleted it).
+ */
+export async function copyWithinContainer(container: ContainerClient, blobName: string, destination: string): Promise<string | null> {
+  const source = container.getBlobClient(blobName);
+  const target = container.getBlobClient(destination);
+  try {
+    const poller = await target.beginCopyFromURL(source.url, { intervalInMs: 200, abortSignal: AbortSignal.timeout(COPY_WAIT_MS) });
+    await poller.pollUntilDone();
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return null;
+    throw error;
+  }
+  return target.url;
+}
+
+/** Writes (or rewrites) lookback.json in the incident folder and answers its URL. */
+export async function writeLookbackManifest(container: ContainerClient, folder: string, manifest: LookbackManifest): Promise<string> {
+  const text = JSON.stringify(manifest, null, 2);
+  const blob = container.getBlockBlobClient(`${folder}/${LOOKBACK_MANIFEST}`);
+  await blob.upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" } });
+  return blob.url;
+}
+
+/** The manifest at `manifestUrl` (checked like every capture path), or null while there is none. */
+export async function readLookbackManifest(manifestUrl: string): Promise<LookbackManifest | null> {
+  const { container, path } = checkStoragePath(manifestUrl);
+  if (!path.endsWith(`/${LOOKBACK_MANIFEST}`)) throw new StoragePathRefusedError(`${path} is not a ${LOOKBACK_MANIFEST} alertcap writes.`);
+  try {
+    const buffer = await container.getBlobClient(path).downloadToBuffer();
+    return JSON.parse(buffer.toString("utf8")) as LookbackManifest;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return null;
+    throw error;
+  }
+}
