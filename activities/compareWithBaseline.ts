@@ -47,7 +47,7 @@ async function recorderState(input: CompareInput): Promise<{ state: SourceState;
   if (!input.firedAt) return { state: { state: "absent", why: "the alert carries no firing time to find the recorder's files by" }, manifest: null };
   try {
     const manifest = await readLookbackManifest(input.storagePath, input.instanceId, input.firedAt);
-    if (!manifest) return { state: { state: "absent", why: "no recorder secured files for this alert (none is armed on the target, or it was not told)" }, manifest };
+    if (!manifest) return { state: { state: "absent", why: "no recorder secured files for this alert: none is armed on the target, or it was not told" }, manifest };
     if (manifest.baseline.length === 0) {
       const why = manifest.notes.length > 0 ? `: ${manifest.notes.join("; ")}` : "";
       return { state: { state: "absent", why: `the recorder's ring held no quiet window before the lookback${why}` }, manifest };

@@ -8,7 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { incidentFolder, LOOKBACK_MANIFEST, type LookbackManifest } from "../domain/recorder/plan.js";
+import { buildPcap } from "../local/arm-emulator/capture/pcapFile.js";
 import { SAMPLE_INVENTORY } from "../local/stack.js";
+import { healthyProfile } from "../local/traffic/profile.js";
+import { syntheticVmTraffic } from "../local/traffic/syntheticTraffic.js";
 import { metricAlert, vmId } from "./support/alerts.js";
 import { notificationsFor } from "./support/notifications.js";
 import { type Receiver, startReceiver } from "./support/receiver.js";
@@ -50,6 +54,10 @@ describe("what changed against a baseline, on the local stack", () => {
     });
     return stack;
   }
+
+  /** The capture account's container, as the app reads it on the local stack (Azurite). */
+  const captureContainer = () => BlobServiceClient.fromConnectionString(stack!.blobConnectionString).getContainerClient("network-watcher-logs");
+  const blobPath = (storagePath: string): string => new URL(storagePath).pathname.split("/").slice(2).join("/");
 
   /** Fires an alert on vm-web-1 and answers the finished capture and its notification. */
   async function alertAndWait(s: TestStack): Promise<{ capture: Capture; notification: GenericNotification; baseline: BaselineSummary | undefined }> {
@@ -96,9 +104,8 @@ describe("what changed against a baseline, on the local stack", () => {
     expect(second.baseline!.significantRateChanges).toBeGreaterThan(0);
 
     // The last capture's files vanish (a lifecycle rule, an operator): the next capture completes and says so.
-    const blobs = BlobServiceClient.fromConnectionString(stack!.blobConnectionString).getContainerClient("network-watcher-logs");
-    const path = new URL(second.capture.storagePath!).pathname.split("/").slice(2).join("/");
-    for await (const blob of blobs.listBlobsFlat({ prefix: path })) await blobs.deleteBlob(blob.name);
+    const blobs = captureContainer();
+    for await (const blob of blobs.listBlobsFlat({ prefix: blobPath(second.capture.storagePath!) })) await blobs.deleteBlob(blob.name);
     const third = await alertAndWait(stack!);
     expect(third.capture.runtimeStatus).toBe("Completed");
     expect(third.capture.failureReason).toBeNull();
@@ -108,6 +115,53 @@ describe("what changed against a baseline, on the local stack", () => {
     );
     expect(third.baseline).toMatchObject({ source: null, unavailable: expect.stringContaining("is no longer stored") });
   }, 600_000);
+
+  it("ALERTCAP_BASELINE=recorder: the recorder's quiet-window files from the incident's lookback.json, or why there are none", async () => {
+    const s = await startWith("failing", { ALERTCAP_BASELINE: "recorder" });
+    // No recorder on the target: nothing was secured, and the capture says so.
+    const without = await alertAndWait(s);
+    expect(without.capture.failureReason).toBeNull();
+    expect(without.notification.data.findings[0]).toBe(
+      "What changed: the baseline was unavailable (no recorder secured files for this alert: none is armed on the target, or it was not told); this capture was not compared with one.",
+    );
+
+    // A recorder secured the quiet window of the next alert (the manifest a recorder writes, written here by hand):
+    // one ring file of the VM's healthy traffic, 20 minutes before the alert, as the emulator would have recorded it.
+    const firedAt = (JSON.parse(readFileSync(join("local", "samples", "alert-vm-web-1-fired.json"), "utf8")) as { data: { essentials: { firedDateTime: string } } })
+      .data.essentials.firedDateTime;
+    const folder = incidentFolder(without.capture.id, firedAt);
+    const blobs = captureContainer();
+    const ringFile = `${folder}/baseline-0001.cap`;
+    const quietStart = Date.parse(firedAt) - 1_200_000;
+    await blobs.getBlockBlobClient(ringFile).uploadData(buildPcap(syntheticVmTraffic(TARGET, undefined, quietStart, quietStart + 30_000, healthyProfile), 65_535));
+    const manifest: LookbackManifest = {
+      incidentId: without.capture.id,
+      target: TARGET,
+      firedAt,
+      windowStart: new Date(Date.parse(firedAt) - 600_000).toISOString(),
+      windowEnd: new Date(Date.parse(firedAt) + 5_000).toISOString(),
+      baseline: [{ url: `https://alertcapcaptures.blob.core.windows.net/network-watcher-logs/${ringFile}`, instance: null, sizeBytes: 1, uploadedAt: new Date(quietStart + 30_000).toISOString() }],
+      lookback: [],
+      firstSecuredAt: firedAt,
+      securedAt: firedAt,
+      complete: true,
+      notes: [],
+    };
+    const body = JSON.stringify(manifest);
+    await blobs.getBlockBlobClient(`${folder}/${LOOKBACK_MANIFEST}`).upload(body, Buffer.byteLength(body));
+
+    const withRecorder = await alertAndWait(s);
+    expect(withRecorder.capture.failureReason).toBeNull();
+    // With a manifest the capture is analysed as a timeline: its onset findings lead, then what changed.
+    // With a manifest the capture is analysed as one timeline: its onset findings lead, then what changed.
+    const findings = withRecorder.notification.data.findings;
+    const firstChange = findings.findIndex((f) => f.startsWith("What changed"));
+    expect(findings.slice(0, firstChange).every((f) => /\b(before|after|at) the alert\b/.test(f))).toBe(true);
+    expect(findings[firstChange]).toMatch(
+      /^What changed since the recorder's quiet window \(2025-04-15 17:57 UTC to 2025-04-15 18:07 UTC\): HTTP 5xx responses rose from 0 % \(0 of \d+\)/,
+    );
+    expect(withRecorder.baseline).toMatchObject({ mode: "recorder", source: "recorder", location: "1 ring file in the incident's folder", unavailable: null });
+  }, 300_000);
 
   it("ALERTCAP_BASELINE=none: no comparison, though the last capture is there", async () => {
     const run = await alertAndWait(await startWith("healthy", { ALERTCAP_BASELINE: "none" }));
