@@ -20,7 +20,7 @@ import { type Capture, type TestStack, startTestStack } from "./support/testStac
 
 interface GenericNotification {
   type: string;
-  data: { target: string; outcome: string; failureReason: string | null; findings: string[]; storagePath: string | null };
+  data: { target: string; outcome: string; failureReason: string | null; findings: string[]; storagePath: string | null; reportUrl: string | null };
 }
 
 interface BaselineSummary {
@@ -102,6 +102,11 @@ describe("what changed against a baseline, on the local stack", () => {
     expect(findings[changed.length]).toMatch(/^HTTP 5xx for \d+ of \d+ responses/);
     expect(second.baseline).toMatchObject({ mode: "auto", source: "last-capture", unavailable: null });
     expect(second.baseline!.significantRateChanges).toBeGreaterThan(0);
+    // The report people open from the notification leads with the same lines (its status section, at the top).
+    const report = await (await fetch(second.notification.data.reportUrl!)).text();
+    const whatChanged = report.indexOf("What changed since the last capture on this target");
+    expect(whatChanged).toBeGreaterThan(0);
+    expect(whatChanged).toBeLessThan(report.indexOf("HTTP 5xx for "));
 
     // The last capture's files vanish (a lifecycle rule, an operator): the next capture completes and says so.
     const blobs = captureContainer();
