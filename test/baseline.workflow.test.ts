@@ -119,6 +119,15 @@ describe("what changed against a baseline, on the local stack", () => {
       `What changed: the baseline was unavailable (the last capture's file at ${second.capture.storagePath!.split("?")[0]} is no longer stored); this capture was not compared with one.`,
     );
     expect(third.baseline).toMatchObject({ source: null, unavailable: expect.stringContaining("is no longer stored") });
+
+    // The record itself is unreadable (anyone who may write the container may write it): said the same way.
+    const record = `alertcap-targets/${third.capture.id}/last.json`;
+    await blobs.getBlockBlobClient(record).upload("{not json", 9);
+    const fourth = await alertAndWait(stack!);
+    expect(fourth.capture.failureReason).toBeNull();
+    expect(fourth.notification.data.findings[0]).toBe(
+      `What changed: the baseline was unavailable (the record of the last capture on this target could not be read: ${record} is not JSON); this capture was not compared with one.`,
+    );
   }, 600_000);
 
   it("ALERTCAP_BASELINE=recorder: the recorder's quiet-window files from the incident's lookback.json, or why there are none", async () => {
