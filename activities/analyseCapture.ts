@@ -85,12 +85,13 @@ async function analyseWithLookback(storagePath: string, files: CaptureFile[], lo
   const name = new URL(storagePath).pathname.replace(/\/+$/, "").split("/").at(-1) ?? "capture";
   const reportPath = await writeReportBeside(storagePath, htmlReport(result.merged, { title: `${name} with ${result.files.filter((f) => f.part === "lookback").length} lookback files`, incident }));
   const figures = result.instances.map((analysis) => instanceFigures(analysis));
+  const siblings = siblingComparison({ merged: result.merged, instances: result.instances });
   const summary = {
     ...compact(result.merged),
-    ...(figures.length > 0 ? { instances: figures } : {}),
+    ...(figures.length > 0 ? { instances: figures, siblings } : {}),
     incident: { alertAt: manifest.firedAt, lookbackSeconds, files: result.files, onsets: result.onsets.map(({ weight: _weight, ...onset }) => onset), notes },
   };
-  return { summary, findings: [...onsets, ...notes, ...instanceFindings(figures), ...keyFindings(result.merged)], reportPath, onsets };
+  return { summary, findings: [...onsets, ...notes, ...instanceFindings(figures), ...siblings.findings, ...keyFindings(result.merged)], reportPath, onsets };
 }
 
 export async function analyseCaptureFile({ storagePath, lookback }: AnalyseInput): Promise<AnalyseOutput> {

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareSiblings } from "../domain/diff/siblingChanges.js";
+import { analyzeIncident } from "../domain/incident/analyzeIncident.js";
 import { analyzeInstances, siblingComparison } from "../domain/pcap/analyzeInstances.js";
 import { profileCapture } from "../domain/pcap/captureProfile.js";
 import { scenarioCapture, type Scenario } from "./diff.captures.js";
@@ -63,6 +64,14 @@ describe("each instance against its siblings", () => {
     const siblings = siblingComparison(analysis);
     expect(siblings.findings).toEqual([EXPECTED]);
     expect(siblings.differenceCount).toBe(1);
+  });
+
+  it("is part of a scale set's lookback timeline too (a recorder armed on the scale set)", async () => {
+    const result = await analyzeIncident(
+      Object.entries(INCIDENT).map(([instance, s]) => ({ part: "forward" as const, instance, label: `vmss_${instance}.cap`, open: async () => once(scenarioCapture(s)) })),
+      { alertAt: "2027-01-15T08:00:00Z", lookbackSeconds: 600 },
+    );
+    expect(siblingComparison({ merged: result.merged, instances: result.instances }).findings).toEqual([EXPECTED]);
   });
 });
 
