@@ -32,6 +32,7 @@ interface BaselineSummary {
 }
 
 const TARGET = vmId("vm-web-1");
+const SCALE_SET = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-api";
 
 describe("what changed against a baseline, on the local stack", () => {
   let dir = "";
@@ -41,8 +42,12 @@ describe("what changed against a baseline, on the local stack", () => {
   /** The stack on the shared data folder, vm-web-1 playing `traffic`, with `settings` on top. */
   async function startWith(traffic: "healthy" | "failing", settings: NodeJS.ProcessEnv = {}): Promise<TestStack> {
     await stack?.stop();
-    const inventory = JSON.parse(readFileSync(SAMPLE_INVENTORY, "utf8")) as { virtualMachines: Array<{ id: string; traffic?: string }> };
+    const inventory = JSON.parse(readFileSync(SAMPLE_INVENTORY, "utf8")) as {
+      virtualMachines: Array<{ id: string; traffic?: string }>;
+      virtualMachineScaleSets: Array<{ id: string; traffic?: string }>;
+    };
     inventory.virtualMachines.find((vm) => vm.id === TARGET)!.traffic = traffic;
+    inventory.virtualMachineScaleSets.find((vmss) => vmss.id === SCALE_SET)!.traffic = traffic;
     const inventoryPath = join(dir, `inventory-${traffic}.json`);
     writeFileSync(inventoryPath, JSON.stringify(inventory));
     stack = await startTestStack({
@@ -60,12 +65,12 @@ describe("what changed against a baseline, on the local stack", () => {
   const blobPath = (storagePath: string): string => new URL(storagePath).pathname.split("/").slice(2).join("/");
 
   /** Fires an alert on vm-web-1 and answers the finished capture and its notification. */
-  async function alertAndWait(s: TestStack): Promise<{ capture: Capture; notification: GenericNotification; baseline: BaselineSummary | undefined }> {
-    const before = notificationsFor<GenericNotification>(receiver, TARGET).length;
-    const accepted = await s.postAlert(metricAlert(TARGET));
+  async function alertAndWait(s: TestStack, target = TARGET): Promise<{ capture: Capture; notification: GenericNotification; baseline: BaselineSummary | undefined }> {
+    const before = notificationsFor<GenericNotification>(receiver, target).length;
+    const accepted = await s.postAlert(metricAlert(target));
     expect(accepted.status).toBe(202);
     const capture = await s.waitForCapture(accepted.body.id as string, (c) => c.runtimeStatus === "Completed" && c.notifications.length > 0, "to complete and notify", 120_000);
-    const sent = notificationsFor<GenericNotification>(receiver, TARGET);
+    const sent = notificationsFor<GenericNotification>(receiver, target);
     expect(sent.length).toBeGreaterThan(before);
     return { capture, notification: sent.at(-1)!, baseline: (capture.analysis as { baseline?: BaselineSummary } | null)?.baseline };
   }
@@ -88,6 +93,11 @@ describe("what changed against a baseline, on the local stack", () => {
     expect(first.notification.data.findings.filter((f) => f.startsWith("What changed"))).toEqual([]);
     expect(first.baseline).toMatchObject({ mode: "auto", source: null, unavailable: null });
 
+    // The scale set too (one file per instance): its first capture has nothing to compare with either.
+    const firstSet = await alertAndWait(stack!, SCALE_SET);
+    expect(firstSet.capture.failureReason).toBeNull();
+    expect(firstSet.baseline).toMatchObject({ mode: "auto", source: null });
+
     // Second alert on the same VM, now failing: compared with the first capture, and that comes first.
     const second = await alertAndWait(await startWith("failing"));
     expect(second.capture.failureReason).toBeNull();
@@ -107,6 +117,12 @@ describe("what changed against a baseline, on the local stack", () => {
     const whatChanged = report.indexOf("What changed since the last capture on this target");
     expect(whatChanged).toBeGreaterThan(0);
     expect(whatChanged).toBeLessThan(report.indexOf("HTTP 5xx for "));
+
+    // The scale set's second capture: instance files against instance files, merged and one by one.
+    const secondSet = await alertAndWait(stack!, SCALE_SET);
+    expect(secondSet.capture.failureReason).toBeNull();
+    expect(secondSet.notification.data.findings[0]).toMatch(/^What changed since the last capture on this target \(.*\): HTTP 5xx responses rose from 0 % /);
+    expect(secondSet.baseline).toMatchObject({ source: "last-capture", location: firstSet.capture.storagePath });
 
     // The last capture's files vanish (a lifecycle rule, an operator): the next capture completes and says so.
     const blobs = captureContainer();
