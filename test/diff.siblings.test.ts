@@ -1,18 +1,15 @@
 // Scale sets in `alertcap diff` and in the workflow's analysis: each instance against its siblings taken together,
 // with the same tests as a baseline diff, so the instance that alone went wrong is named with its counts.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareSiblings } from "../domain/diff/siblingChanges.js";
 import { analyzeIncident } from "../domain/incident/analyzeIncident.js";
 import { analyzeInstances, siblingComparison } from "../domain/pcap/analyzeInstances.js";
 import { profileCapture } from "../domain/pcap/captureProfile.js";
+import { alertcap } from "./support/alertcapCli.js";
 import { scenarioCapture, type Scenario } from "./diff.captures.js";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
   yield bytes;
@@ -74,11 +71,6 @@ describe("each instance against its siblings", () => {
     expect(siblingComparison({ merged: result.merged, instances: result.instances }).findings).toEqual([EXPECTED]);
   });
 });
-
-function alertcap(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [join(root, "bin", "alertcap.js"), ...args], { encoding: "utf8", cwd: root });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 describe("alertcap diff on scale-set folders", () => {
   let dir = "";
