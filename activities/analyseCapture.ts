@@ -5,7 +5,7 @@
 import * as df from "durable-functions";
 import { type CaptureFile, listCaptureFiles, openListedCaptureFile, StoragePathRefusedError, writeReportBeside } from "../azure/captureFiles.js";
 import { analyzeCapture, CaptureFormatError, type CaptureSummary } from "../domain/pcap/analyzeCapture.js";
-import { analyzeInstances, instanceFigures, instanceFindings, type InstanceFigures } from "../domain/pcap/analyzeInstances.js";
+import { analyzeInstances, instanceFigures, instanceFindings, type InstanceFigures, siblingComparison } from "../domain/pcap/analyzeInstances.js";
 import { htmlReport } from "../domain/pcap/htmlReport.js";
 import { keyFindings } from "../domain/pcap/keyFindings.js";
 import { lookbackManifestUrl, readLookbackManifestJson } from "../azure/lookbackManifest.js";
@@ -38,16 +38,19 @@ async function analyseOne(storagePath: string, file: CaptureFile): Promise<Analy
 }
 
 async function analyseInstances(storagePath: string, files: CaptureFile[]): Promise<AnalyseOutput> {
-  const { merged, instances } = await analyzeInstances(
+  const analysis = await analyzeInstances(
     files.map((file) => ({ instance: file.instance ?? file.blobName, open: () => openListedCaptureFile(storagePath, file) })),
+    { profiles: true },
   );
+  const { merged, instances } = analysis;
+  const siblings = siblingComparison(analysis);
   // Each line also names its blob, for whoever wants to open one instance's file.
   const figures: Array<InstanceFigures & { file: string }> = instances.map((analysis, i) => ({ ...instanceFigures(analysis), file: files[i]!.blobName }));
-  const perInstance = instanceFindings(figures);
+  const perInstance = [...instanceFindings(figures), ...siblings.findings];
   if (!merged) return { summary: { instances: figures }, findings: [...perInstance, "No instance's capture file could be analysed."], reportPath: null };
   const folder = new URL(storagePath).pathname.replace(/\/+$/, "").split("/").at(-1) ?? "capture";
   const reportPath = await writeReportBeside(storagePath, htmlReport(merged, { title: `${folder} (${files.length} instances)` }));
-  return { summary: { ...compact(merged), instances: figures }, findings: [...perInstance, ...keyFindings(merged)], reportPath };
+  return { summary: { ...compact(merged), instances: figures, siblings }, findings: [...perInstance, ...keyFindings(merged)], reportPath };
 }
 
 /**
@@ -84,9 +87,10 @@ async function analyseWithLookback(storagePath: string, files: CaptureFile[], lo
   const name = new URL(storagePath).pathname.replace(/\/+$/, "").split("/").at(-1) ?? "capture";
   const reportPath = await writeReportBeside(storagePath, htmlReport(result.merged, { title: `${name} with ${result.files.filter((f) => f.part === "lookback").length} lookback files`, incident }));
   const figures = result.instances.map((analysis) => instanceFigures(analysis));
+  const siblings = siblingComparison({ merged: result.merged, instances: result.instances });
   const summary = {
     ...compact(result.merged),
-    ...(figures.length > 0 ? { instances: figures } : {}),
+    ...(figures.length > 0 ? { instances: figures, siblings } : {}),
     // Bounded for durable state (a scale set's ring can be thousands of files): the report lists them all.
     incident: {
       alertAt: manifest.firedAt,
@@ -97,7 +101,7 @@ async function analyseWithLookback(storagePath: string, files: CaptureFile[], lo
       notes: notes.slice(0, MAX_FILES_IN_SUMMARY),
     },
   };
-  return { summary, findings: [...onsets, ...notes, ...instanceFindings(figures), ...keyFindings(result.merged)], reportPath, onsets };
+  return { summary, findings: [...onsets, ...notes, ...instanceFindings(figures), ...siblings.findings, ...keyFindings(result.merged)], reportPath, onsets };
 }
 
 export async function analyseCaptureFile({ storagePath, lookback }: AnalyseInput): Promise<AnalyseOutput> {

@@ -104,6 +104,15 @@ param lookbackSeconds int = 600
 @maxValue(168)
 param reportLinkHours int = 72
 
+@description('ALERTCAP_BASELINE: what a capture is compared with to say what changed: the recorder\'s quiet window, the last completed capture on the same target, auto (the first of those that exists) or none.')
+@allowed([
+  'auto'
+  'recorder'
+  'last-capture'
+  'none'
+])
+param baseline string = 'auto'
+
 @description('ALERTCAP_DELETE_CAPTURE: delete the capture resource when done (the file stays).')
 param deleteCapture bool = true
 
@@ -214,6 +223,7 @@ module alertcap 'main.json' = {
     recorderPollSeconds: recorderPollSeconds
     lookbackSeconds: lookbackSeconds
     reportLinkHours: reportLinkHours
+    baseline: baseline
     deleteCapture: deleteCapture
     maxAlertBytes: maxAlertBytes
     maxTargetsPerAlert: maxTargetsPerAlert

@@ -35,6 +35,7 @@ import type { AlertSummary, CaptureProgress } from "../domain/capture/progress.j
 import type { CaptureSettings } from "../domain/capture/settings.js";
 import { boundedAlertSummary, statusView } from "../domain/capture/statusView.js";
 import { type CaptureEventFields, type CaptureEventName, eventLine } from "../domain/telemetry/events.js";
+import { compareWithBaseline } from "./captureBaseline.js";
 import { awaitLookback } from "./captureLookback.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from "./names.js";
 
@@ -485,6 +486,7 @@ function* finish(
         progress.reportPath = analysis.reportPath;
         findings.push(...analysis.findings);
         if (analysis.onsets) onsets.push(...analysis.onsets);
+        yield* compareWithBaseline(context, input.target, progress, file.storagePath, findings);
       } catch (error) {
         findings.push(`The capture file could not be analysed: ${firstLine(error)}`);
       }

@@ -1,19 +1,12 @@
 // `alertcap diff` as a user runs it: a child process on the real bin, on pcap files written to disk.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alertcap, REPO_ROOT as root } from "./support/alertcapCli.js";
 import { scenarioCapture } from "./diff.captures.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const fixture = (name: string): string => join(root, "test", "fixtures", "pcaps", name);
-
-function alertcap(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [join(root, "bin", "alertcap.js"), ...args], { encoding: "utf8", cwd: root });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 describe("alertcap diff", () => {
   let dir = "";

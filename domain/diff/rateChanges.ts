@@ -32,13 +32,13 @@ export interface RateChange {
   excessFailures: number;
 }
 
-interface Counted {
+export interface Counted {
   count: number;
   of: number;
 }
 
 /** One failure measure, read from either capture; absent (undefined) when that capture has no such scope. */
-interface Measure {
+export interface Measure {
   layer: Layer;
   metric: string;
   scope: string | null;
@@ -48,7 +48,7 @@ interface Measure {
 /** Every failure rate compared, per layer for the whole capture and per server / host / service. */
 export function rateChanges(baseline: CaptureProfile, incident: CaptureProfile): RateChange[] {
   const changes: RateChange[] = [];
-  for (const m of measures(baseline, incident)) {
+  for (const m of measures([baseline, incident])) {
     const b = m.read(baseline) ?? { count: 0, of: 0 };
     const i = m.read(incident) ?? { count: 0, of: 0 };
     if (b.count === 0 && i.count === 0) continue;
@@ -57,7 +57,8 @@ export function rateChanges(baseline: CaptureProfile, incident: CaptureProfile):
   return changes.sort((a, b) => Number(b.significant) - Number(a.significant) || b.excessFailures - a.excessFailures);
 }
 
-function compare(m: Measure, b: Counted, i: Counted): RateChange {
+/** Compares one measure's counts: `b` the reference (a baseline, or an instance's siblings), `i` the one looked at. */
+export function compare(m: Measure, b: Counted, i: Counted): RateChange {
   const baseline = proportion(b);
   const incident = proportion(i);
   const comparable = b.of > 0 && i.of > 0;
@@ -91,17 +92,18 @@ const union = <T>(lists: T[][]): T[] => [...new Set(lists.flat())];
 /** Plaintext alerts that are not failures: the orderly end of a connection. */
 const BENIGN_ALERTS = new Set(["close_notify", "user_canceled"]);
 
-function measures(baseline: CaptureProfile, incident: CaptureProfile): Measure[] {
-  const both = [baseline.summary, incident.summary];
+/** Every failure measure any of `profiles` has (each scope that one of them saw). */
+export function measures(profiles: CaptureProfile[]): Measure[] {
+  const summaries = profiles.map((p) => p.summary);
   const list: Measure[] = [];
   const add = (layer: Layer, metric: string, scope: string | null, read: (s: CaptureSummary, p: CaptureProfile) => Counted | undefined): void =>
     void list.push({ layer, metric, scope, read: (p) => read(p.summary, p) });
 
   // DNS: each failing RCODE and queries left unanswered, for all servers and per server.
-  const rcodes = union(both.map((s) => Object.keys(s.dns.rcodes))).filter((r) => r !== "NOERROR");
+  const rcodes = union(summaries.map((s) => Object.keys(s.dns.rcodes))).filter((r) => r !== "NOERROR");
   for (const rcode of rcodes) add("DNS", `${rcode} answers`, null, (s) => ({ count: s.dns.rcodes[rcode] ?? 0, of: s.dns.responses }));
   add("DNS", "queries without an answer", null, (s) => ({ count: s.dns.unanswered, of: s.dns.queries }));
-  for (const server of union(both.map((s) => s.dns.servers.map((d) => d.server)))) {
+  for (const server of union(summaries.map((s) => s.dns.servers.map((d) => d.server)))) {
     const of = (s: CaptureSummary): CaptureSummary["dns"]["servers"][number] | undefined => s.dns.servers.find((d) => d.server === server);
     for (const rcode of rcodes) add("DNS", `${rcode} answers`, `DNS server ${server}`, (s) => mapped(of(s), (d) => ({ count: d.rcodes[rcode] ?? 0, of: d.responses })));
     add("DNS", "queries without an answer", `DNS server ${server}`, (s) => mapped(of(s), (d) => ({ count: d.unanswered, of: d.queries })));
@@ -112,7 +114,7 @@ function measures(baseline: CaptureProfile, incident: CaptureProfile): Measure[]
   const is4xx = (code: string): boolean => code.startsWith("4");
   add("HTTP", "5xx responses", null, (s) => ({ count: sum(s.http.statusCodes, is5xx), of: s.http.responses }));
   add("HTTP", "4xx responses", null, (s) => ({ count: sum(s.http.statusCodes, is4xx), of: s.http.responses }));
-  for (const host of union(both.map((s) => s.http.hosts.map((h) => h.host)))) {
+  for (const host of union(summaries.map((s) => s.http.hosts.map((h) => h.host)))) {
     const of = (s: CaptureSummary): CaptureSummary["http"]["hosts"][number] | undefined => s.http.hosts.find((h) => h.host === host);
     add("HTTP", "5xx responses", host, (s) => mapped(of(s), (h) => ({ count: h.serverErrors, of: h.responses })));
     add("HTTP", "4xx responses", host, (s) => mapped(of(s), (h) => ({ count: h.clientErrors, of: h.responses })));
@@ -120,7 +122,7 @@ function measures(baseline: CaptureProfile, incident: CaptureProfile): Measure[]
 
   // TLS: handshakes that got no ServerHello, in all and per server name, and each failure alert per handshake.
   add("TLS", "handshakes without a ServerHello", null, (s) => ({ count: s.tls.handshakes.started - s.tls.handshakes.answered, of: s.tls.handshakes.started }));
-  for (const name of union(both.map((s) => Object.keys(s.tls.serverNames)))) {
+  for (const name of union(summaries.map((s) => Object.keys(s.tls.serverNames)))) {
     add("TLS", "handshakes without a ServerHello", name, (s) => {
       const started = s.tls.serverNames[name];
       if (started === undefined) return undefined;
@@ -128,7 +130,7 @@ function measures(baseline: CaptureProfile, incident: CaptureProfile): Measure[]
       return { count: Math.min(started, failed ? failed.alert + failed.reset + failed.abandoned : 0), of: started };
     });
   }
-  const alertNames = union(both.map((s) => s.tls.alerts.map((a) => a.name))).filter((n) => !BENIGN_ALERTS.has(n));
+  const alertNames = union(summaries.map((s) => s.tls.alerts.map((a) => a.name))).filter((n) => !BENIGN_ALERTS.has(n));
   for (const name of alertNames) {
     add("TLS", `${name} alerts`, null, (s) => {
       const count = s.tls.alerts.filter((a) => a.name === name).reduce((total, a) => total + a.count, 0);
@@ -142,7 +144,7 @@ function measures(baseline: CaptureProfile, incident: CaptureProfile): Measure[]
   add("TCP", "connection attempts unanswered", null, (s) => ({ count: s.tcpHealth.synsWithoutAnswer, of: s.tcpHealth.connectionAttempts }));
   add("TCP", "retransmitted segments", null, (s) => ({ count: s.tcpRetransmissions, of: s.tcp }));
   // By name, once: a scan leaves tens of thousands of services, and a linear search per service would be quadratic.
-  const byName = new Map([baseline, incident].map((p) => [p, new Map(p.services.filter((v) => v.tcpAttempts > 0).map((v) => [serviceName(v), v]))]));
+  const byName = new Map(profiles.map((p) => [p, new Map(p.services.filter((v) => v.tcpAttempts > 0).map((v) => [serviceName(v), v]))]));
   for (const name of union([...byName.values()].map((m) => [...m.keys()]))) {
     const of = (p: CaptureProfile): CaptureProfile["services"][number] | undefined => byName.get(p)!.get(name);
     add("TCP", "connection attempts refused (RST)", name, (_, p) => mapped(of(p), (v) => ({ count: v.tcpRefused, of: v.tcpAttempts })));

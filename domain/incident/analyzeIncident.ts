@@ -10,6 +10,7 @@
 // matched and are all kept.)
 import { CaptureAnalyzer, type AnalyzeOptions } from "../pcap/captureAnalyzer.js";
 import { readCapture, type CaptureReadResult } from "../pcap/captureReader.js";
+import { type CaptureProfile, profileOf } from "../pcap/captureProfile.js";
 import type { CaptureSummary } from "../pcap/captureSummary.js";
 import { CaptureFormatError } from "../pcap/errors.js";
 import { mergedRead } from "../pcap/analyzeInstances.js";
@@ -56,7 +57,7 @@ export interface IncidentAnalysis {
   /** All files as one capture (null when none could be read). */
   merged: CaptureSummary | null;
   /** Per scale-set instance (empty for a VM). */
-  instances: Array<{ instance: string; summary: CaptureSummary | null; error: string | null }>;
+  instances: Array<{ instance: string; summary: CaptureSummary | null; error: string | null; profile: CaptureProfile | null }>;
   files: FileReading[];
   failures: FailureSeries | null;
   /** When failures began relative to the alert, most important first. */
@@ -121,11 +122,11 @@ export async function analyzeIncident(files: IncidentFile[], options: IncidentOp
   const summary = reads.length > 0 ? merged.summarize(mergedRead(reads)) : null;
   const failures = summary ? tracker.finish() : null;
   const instances = scaleSet
-    ? [...sources.values()].map((s) => ({
-        instance: s.instance ?? "(no instance)",
-        summary: s.reads.length > 0 && s.analyzer ? s.analyzer.summarize(mergedRead(s.reads)) : null,
-        error: s.error,
-      }))
+    ? [...sources.values()].map((s) => {
+        const own = s.reads.length > 0 && s.analyzer ? s.analyzer.summarize(mergedRead(s.reads)) : null;
+        // With its talkers and services, for the comparison of each instance with its siblings.
+        return { instance: s.instance ?? "(no instance)", summary: own, error: s.error, profile: own && s.analyzer ? profileOf(s.analyzer, own) : null };
+      })
     : [];
   const onsets = failures && summary?.firstTimestamp
     ? findOnsets(failures, { alertAt: options.alertAt, lookbackSeconds: options.lookbackSeconds, dataStart: summary.firstTimestamp, hasLookback: readings.some((r) => r.part === "lookback" && r.packets > 0) })

@@ -2,9 +2,11 @@
 // analyser and to one analyser of all the files together, so the merged summary is that of the files taken as one
 // capture (what mergecap then analyze would give, packet order aside), and every instance has its own summary too.
 // Traffic between two instances of the set is in both their files, so it counts twice in the merged summary.
+import { compareSiblings, type SiblingComparison } from "../diff/siblingChanges.js";
 import { CaptureAnalyzer, type AnalyzeOptions } from "./captureAnalyzer.js";
 import { readCapture, type CaptureReadResult } from "./captureReader.js";
 import type { CaptureSummary } from "./captureSummary.js";
+import { type CaptureProfile, profileOf } from "./captureProfile.js";
 import { CaptureFormatError } from "./errors.js";
 import { grouped } from "./numberText.js";
 
@@ -19,16 +21,25 @@ export interface InstanceAnalysis {
   instance: string;
   summary: CaptureSummary | null;
   error: string | null;
+  /** Its summary with every talker and service (what the sibling comparison reads), when asked for and readable. */
+  profile?: CaptureProfile | null;
 }
 
 export interface InstancesAnalysis {
   /** All readable files as one capture; null when no file could be read. */
   merged: CaptureSummary | null;
   instances: InstanceAnalysis[];
+  /** The merged profile, when profiles were asked for and a file could be read. */
+  mergedProfile?: CaptureProfile | null;
+}
+
+export interface InstancesOptions extends AnalyzeOptions {
+  /** Also keep each instance's and the merged profile (every talker and service): for diffs and sibling comparison. */
+  profiles?: boolean;
 }
 
 /** Reads the instances' files one after the other (one download open at a time, two analysers in memory). */
-export async function analyzeInstances(sources: InstanceSource[], options: AnalyzeOptions = {}): Promise<InstancesAnalysis> {
+export async function analyzeInstances(sources: InstanceSource[], options: InstancesOptions = {}): Promise<InstancesAnalysis> {
   const merged = new CaptureAnalyzer(options);
   const reads: CaptureReadResult[] = [];
   const instances: InstanceAnalysis[] = [];
@@ -40,14 +51,17 @@ export async function analyzeInstances(sources: InstanceSource[], options: Analy
         merged.consume(record);
       });
       reads.push(read);
-      instances.push({ instance: source.instance, summary: own.summarize(read), error: null });
+      const summary = own.summarize(read);
+      instances.push({ instance: source.instance, summary, error: null, ...(options.profiles ? { profile: profileOf(own, summary) } : {}) });
     } catch (error) {
       // A file that is not a capture is that instance's problem; packets read before corrupt framing stay merged.
       if (!(error instanceof CaptureFormatError)) throw error;
-      instances.push({ instance: source.instance, summary: null, error: error.message });
+      instances.push({ instance: source.instance, summary: null, error: error.message, ...(options.profiles ? { profile: null } : {}) });
     }
   }
-  return { merged: reads.length > 0 ? merged.summarize(mergedRead(reads)) : null, instances };
+  const summary = reads.length > 0 ? merged.summarize(mergedRead(reads)) : null;
+  if (!options.profiles) return { merged: summary, instances };
+  return { merged: summary, instances, mergedProfile: summary ? profileOf(merged, summary) : null };
 }
 
 /** The file facts of several reads as those of one capture. */
@@ -153,4 +167,17 @@ export function instanceFindings(instances: InstanceFigures[]): string[] {
   lines.push(...differing.slice(0, MAX_DIFFERING));
   if (differing.length > MAX_DIFFERING) lines.push(`${differing.length - MAX_DIFFERING} more instances differ; the summary lists every instance.`);
   return lines;
+}
+
+/** Differences listed in a scale-set analysis's JSON: it is kept in durable state, so it stays small. */
+const MAX_LISTED_DIFFERENCES = 20;
+
+/**
+ * Each readable instance against its siblings together (analyzeInstances must have been asked for profiles): the
+ * instances whose failure rates differ beyond chance, with their counts. See domain/diff/siblingChanges.ts.
+ */
+export function siblingComparison(analysis: InstancesAnalysis): SiblingComparison & { differenceCount: number } {
+  const readable = analysis.instances.flatMap((i) => (i.profile ? [{ instance: i.instance, profile: i.profile }] : []));
+  const comparison = compareSiblings(readable);
+  return { ...comparison, differences: comparison.differences.slice(0, MAX_LISTED_DIFFERENCES), differenceCount: comparison.differences.length };
 }

@@ -49,7 +49,11 @@ const PORTED = new Set([6, 17, 132]);
 export async function profileCapture(source: AsyncIterable<Uint8Array>, options: AnalyzeOptions = {}): Promise<CaptureProfile> {
   const analyzer = new CaptureAnalyzer(options);
   const read = await readCapture(source, analyzer.consume);
-  const summary = analyzer.summarize(read);
+  return profileOf(analyzer, analyzer.summarize(read));
+}
+
+/** The profile of what an analyser has consumed, with its summary (for callers that feed analysers themselves). */
+export function profileOf(analyzer: CaptureAnalyzer, summary: CaptureSummary): CaptureProfile {
   const { hosts, flows, tcp } = analyzer.tables;
   return { summary, talkers: talkersOf(hosts), services: servicesOf(flows, tcp) };
 }
