@@ -1,12 +1,10 @@
 // `alertcap analyze FILE [--json] [--html OUT] [--flows N] [--top N]`: triage summary of a pcap/pcapng capture.
 // Exit 0 with a summary (also for a truncated file, flagged in it); 2 with one line on stderr for bad usage, an
 // unreadable file, or input that is not a capture we can read.
-import { writeFile } from "node:fs/promises";
+// The HTML and text reports are imported when asked for (start-up is a good part of a run on a small capture).
 import { basename } from "node:path";
 import { analyzeCapture, CaptureFormatError, type AnalyzeOptions } from "../domain/pcap/analyzeCapture.js";
 import { fileChunks } from "../domain/pcap/fileChunks.js";
-import { htmlReport } from "../domain/pcap/htmlReport.js";
-import { textReport } from "../domain/pcap/textReport.js";
 import { argumentsOrExit } from "./commandArguments.js";
 
 const USAGE = "usage: alertcap analyze FILE|- [--json] [--html OUT] [--flows N] [--top N]";
@@ -56,6 +54,7 @@ async function run(args: string[]): Promise<number> {
     return exitCodeFor(error);
   }
   if (parsed.html) {
+    const [{ htmlReport }, { writeFile }] = await Promise.all([import("../domain/pcap/htmlReport.js"), import("node:fs/promises")]);
     try {
       await writeFile(parsed.html, htmlReport(summary, { title: name }));
     } catch (error) {
@@ -64,7 +63,10 @@ async function run(args: string[]): Promise<number> {
     }
   }
   if (parsed.json) process.stdout.write(JSON.stringify(summary) + "\n");
-  else process.stdout.write(textReport(summary, name) + (parsed.html ? `\nHTML report written to ${parsed.html}\n` : ""));
+  else {
+    const { textReport } = await import("../domain/pcap/textReport.js");
+    process.stdout.write(textReport(summary, name) + (parsed.html ? `\nHTML report written to ${parsed.html}\n` : ""));
+  }
   return 0;
 }
 

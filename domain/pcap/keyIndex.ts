@@ -1,10 +1,13 @@
 /**
  * An open-addressing hash index from fixed-width keys of 32-bit words to dense entry numbers 0, 1, 2, …, with a hard
  * capacity. Keys live in one Uint32Array and slots in one Int32Array, so a lookup allocates nothing and the whole index
- * is a few flat buffers the GC never walks. Storage is allocated for the full capacity at once: typed arrays are
- * zero-filled by the kernel (calloc → fresh mmap pages), so untouched capacity costs address space, not resident
- * memory, and there is no doubling that would copy the tables and leave the old ones as garbage. When the capacity is
- * reached, new keys are refused (the caller aggregates them elsewhere) rather than evicting anything.
+ * is a few flat buffers the GC never walks. Key storage is allocated for the full capacity at once: typed arrays are
+ * zero-filled by the kernel (calloc → fresh mmap pages), and keys fill it from the front, so untouched capacity costs
+ * address space, not resident memory, and keys are never copied. The slot array is the exception: hashing scatters
+ * its writes over every page, so a full-size one would cost a page fault per 4 KiB from the first packets on (about
+ * 15 µs each on the 2-core benchmark VM; 512 of them for the flow and host tables). It starts small and doubles when
+ * half full (rebuilt from the stored hashes, keys untouched). When the capacity is reached, new keys are refused (the
+ * caller aggregates them elsewhere) rather than evicting anything.
  *
  * Keys come from packets, so an attacker chooses them. Two defences against hash flooding (keys crafted to share a
  * slot, which makes linear probing quadratic): every index draws a random `seed` that callers start their hash from,
@@ -24,8 +27,10 @@ export class KeyIndex {
   /** Keys refused because their probe sequence was longer than MAX_PROBES (only under attack). */
   overlongProbes = 0;
   private readonly hashes: Int32Array;
-  private readonly slots: Int32Array; // entry + 1, 0 = empty; at least twice the capacity, so probes stay short
-  private readonly mask: number;
+  private slots: Int32Array; // entry + 1, 0 = empty; at least twice the entries, so probes stay short
+  private mask: number;
+  /** Largest slot array: the first power of two ≥ twice the capacity. */
+  private readonly maxSlots: number;
 
   constructor(
     readonly keyWords: number,
@@ -35,8 +40,10 @@ export class KeyIndex {
     this.hashes = new Int32Array(capacity);
     let slots = 16;
     while (slots < capacity * 2) slots *= 2;
-    this.slots = new Int32Array(slots);
-    this.mask = slots - 1;
+    this.maxSlots = slots;
+    const initial = Math.min(slots, INITIAL_SLOTS);
+    this.slots = new Int32Array(initial);
+    this.mask = initial - 1;
     this.seed = randomSeed();
   }
 
@@ -78,13 +85,31 @@ export class KeyIndex {
       return -1;
     }
     const entry = this.size++;
-    keys.set(key.subarray(0, words), entry * words);
+    for (let w = 0; w < words; w++) keys[entry * words + w] = key[w]!;
     this.hashes[entry] = hash;
     slots[slot] = entry + 1;
     this.inserted = true;
+    if (this.size * 2 > slots.length && slots.length < this.maxSlots) this.grow();
     return entry;
   }
+
+  /** Doubles the slot array and re-places every entry by its stored hash (keys stay where they are). */
+  private grow(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = slots.length - 1;
+    const hashes = this.hashes;
+    for (let entry = 0; entry < this.size; entry++) {
+      let slot = hashes[entry]! & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = entry + 1;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
 }
+
+/** First slot array: 4 KiB, one page. */
+const INITIAL_SLOTS = 1024;
 
 /**
  * Longest probe sequence allowed. The table is at most half full, and linear probing at load α has runs of length k
@@ -93,8 +118,13 @@ export class KeyIndex {
  */
 export const MAX_PROBES = 256;
 
+/**
+ * Unpredictable to whoever crafted the capture, which is all the seed needs: V8 seeds Math.random per process from
+ * the OS entropy source, and nothing the analyser outputs reveals its values. Not crypto.getRandomValues: its first
+ * call loads Node's WebCrypto modules, about 10 ms of a CLI run.
+ */
 function randomSeed(): number {
-  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! | 0;
+  return (Math.random() * 0x1_0000_0000) | 0;
 }
 
 /** Murmur3's 32-bit mixing, one word at a time. */
