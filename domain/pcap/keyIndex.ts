@@ -5,9 +5,9 @@
  * zero-filled by the kernel (calloc → fresh mmap pages), and keys fill it from the front, so untouched capacity costs
  * address space, not resident memory, and keys are never copied. The slot array is the exception: hashing scatters
  * its writes over every page, so a full-size one would cost a page fault per 4 KiB from the first packets on (about
- * 15 µs each on the 2-core benchmark VM; 512 of them for the flow and host tables). It starts small and doubles when
- * half full (rebuilt from the stored hashes, keys untouched). When the capacity is reached, new keys are refused (the
- * caller aggregates them elsewhere) rather than evicting anything.
+ * 15 µs each on the 2-core benchmark VM; 1,024 of them for the flow and host tables). It starts small and doubles
+ * when half full (rebuilt from the stored hashes, keys untouched). When the capacity is reached, new keys are refused
+ * (the caller aggregates them elsewhere) rather than evicting anything.
  *
  * Keys come from packets, so an attacker chooses them. Two defences against hash flooding (keys crafted to share a
  * slot, which makes linear probing quadratic): every index draws a random `seed` that callers start their hash from,
@@ -26,10 +26,14 @@ export class KeyIndex {
   probes = 0;
   /** Keys refused because their probe sequence was longer than MAX_PROBES (only under attack). */
   overlongProbes = 0;
-  private readonly hashes: Int32Array;
-  private slots: Int32Array; // entry + 1, 0 = empty; at least twice the entries, so probes stay short
+  /**
+   * Slot s is [2s] = entry + 1 (0 = empty) and [2s + 1] = that entry's hash, side by side so a probe reads one cache
+   * line and compares keys only on a full hash match (with 100,000 flows the tables outgrow the CPU caches, and a
+   * separate hash array cost a miss per probe). At least twice as many slots as entries, so probes stay short.
+   */
+  private slots: Int32Array;
   private mask: number;
-  /** Largest slot array: the first power of two ≥ twice the capacity. */
+  /** Largest slot count: the first power of two ≥ twice the capacity. */
   private readonly maxSlots: number;
 
   constructor(
@@ -37,12 +41,11 @@ export class KeyIndex {
     readonly capacity: number,
   ) {
     this.keys = new Uint32Array(capacity * keyWords);
-    this.hashes = new Int32Array(capacity);
     let slots = 16;
     while (slots < capacity * 2) slots *= 2;
     this.maxSlots = slots;
     const initial = Math.min(slots, INITIAL_SLOTS);
-    this.slots = new Int32Array(initial);
+    this.slots = new Int32Array(initial * 2);
     this.mask = initial - 1;
     this.seed = randomSeed();
   }
@@ -56,7 +59,7 @@ export class KeyIndex {
     let slot = hash & mask;
     let probe = 0;
     for (; ; slot = (slot + 1) & mask) {
-      const found = slots[slot]! - 1;
+      const found = slots[slot * 2]! - 1;
       if (found < 0) break;
       if (++probe > MAX_PROBES) {
         this.probes += probe;
@@ -64,7 +67,7 @@ export class KeyIndex {
         this.inserted = false;
         return -1;
       }
-      if (this.hashes[found] !== hash) continue;
+      if (slots[slot * 2 + 1] !== hash) continue;
       let base = found * words;
       let same = true;
       for (let w = 0; w < words; w++, base++) {
@@ -86,29 +89,32 @@ export class KeyIndex {
     }
     const entry = this.size++;
     for (let w = 0; w < words; w++) keys[entry * words + w] = key[w]!;
-    this.hashes[entry] = hash;
-    slots[slot] = entry + 1;
+    slots[slot * 2] = entry + 1;
+    slots[slot * 2 + 1] = hash;
     this.inserted = true;
-    if (this.size * 2 > slots.length && slots.length < this.maxSlots) this.grow();
+    if (this.size * 2 > this.mask + 1 && this.mask + 1 < this.maxSlots) this.grow();
     return entry;
   }
 
-  /** Doubles the slot array and re-places every entry by its stored hash (keys stay where they are). */
+  /** Doubles the slots and re-places every entry by its stored hash (keys stay where they are). */
   private grow(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
-    const hashes = this.hashes;
-    for (let entry = 0; entry < this.size; entry++) {
-      let slot = hashes[entry]! & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = entry + 1;
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 1) - 1;
+    for (let o = 0; o < old.length; o += 2) {
+      if (old[o] === 0) continue;
+      const hash = old[o + 1]!;
+      let slot = hash & mask;
+      while (slots[slot * 2] !== 0) slot = (slot + 1) & mask;
+      slots[slot * 2] = old[o]!;
+      slots[slot * 2 + 1] = hash;
     }
     this.slots = slots;
     this.mask = mask;
   }
 }
 
-/** First slot array: 4 KiB, one page. */
+/** First slot count: 8 KiB, two pages. */
 const INITIAL_SLOTS = 1024;
 
 /**
