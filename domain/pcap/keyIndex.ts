@@ -35,6 +35,8 @@ export class KeyIndex {
   private mask: number;
   /** Largest slot count: the first power of two ≥ twice the capacity. */
   private readonly maxSlots: number;
+  /** Past this many entries the slots double; the capacity once they are at their largest (never passed). */
+  private growAt: number;
 
   constructor(
     readonly keyWords: number,
@@ -47,6 +49,7 @@ export class KeyIndex {
     const initial = Math.min(slots, INITIAL_SLOTS);
     this.slots = new Int32Array(initial * 2);
     this.mask = initial - 1;
+    this.growAt = initial < slots ? initial / 2 : capacity;
     this.seed = randomSeed();
   }
 
@@ -92,7 +95,7 @@ export class KeyIndex {
     slots[slot * 2] = entry + 1;
     slots[slot * 2 + 1] = hash;
     this.inserted = true;
-    if (this.size * 2 > this.mask + 1 && this.mask + 1 < this.maxSlots) this.grow();
+    if (this.size > this.growAt) this.grow();
     return entry;
   }
 
@@ -111,11 +114,15 @@ export class KeyIndex {
     }
     this.slots = slots;
     this.mask = mask;
+    this.growAt = mask + 1 < this.maxSlots ? (mask + 1) / 2 : this.capacity;
   }
 }
 
-/** First slot count: 8 KiB, two pages. */
-const INITIAL_SLOTS = 1024;
+/**
+ * First slot count: 128 KiB, 32 pages, enough for 8,192 entries. Most captures never grow it, and growing is rare
+ * enough otherwise: each first call of grow() from optimised code costs a deoptimisation.
+ */
+const INITIAL_SLOTS = 16_384;
 
 /**
  * Longest probe sequence allowed. The table is at most half full, and linear probing at load α has runs of length k
