@@ -24,7 +24,9 @@ if (!require("node:fs").existsSync(entry)) {
   }
 }
 
-if (process.versions.node.split(".")[0] === "22") {
+// 22.3 is the first 22 with process.getBuiltinModule, which the CLI's modules use to load fs without its ESM facade.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major === 22 && minor >= 3) {
   // Keep V8's compiled code between runs (in the OS temp folder): start-up is a good part of a short command.
   nodeModule.enableCompileCache?.();
   await import(pathToFileURL(entry).href);
@@ -33,7 +35,7 @@ if (process.versions.node.split(".")[0] === "22") {
   try {
     node22 = join(dirname(require.resolve("node/package.json")), "bin", "node");
   } catch {
-    console.error(`alertcap needs Node 22 (this is ${process.version}); run \`npm ci\` in ${root} to install it.`);
+    console.error(`alertcap needs Node 22.3 or later 22.x (this is ${process.version}); run \`npm ci\` in ${root} to install it.`);
     process.exit(1);
   }
   const run = require("node:child_process").spawnSync(node22, [entry, ...process.argv.slice(2)], { stdio: "inherit" });
