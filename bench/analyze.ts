@@ -4,8 +4,9 @@
 // tagged, thousands of concurrent flows, handshakes, refused and unanswered SYNs, resets and retransmissions), then
 // times the full triage (`node bin/alertcap.js analyze --json`, process start included) and the baselines named in
 // shared/docs/pcap-analysis.md on the same files: `tshark -q -z conv,ip` and `capinfos` (default: all statistics and
-// hashes). Wall time is the median of BENCH_RUNS runs (default 3) on a warm page cache, after an untimed run; peak
-// RSS comes from `/usr/bin/time -v`. Three captures: ~200 MB (all three tools), ~1 GiB and 1,000,000 distinct flows
+// hashes). Wall time is the median (and minimum) of BENCH_RUNS runs (default 3) on a warm page cache, after an
+// untimed run; CPU time (user + system, the least of the runs) and peak RSS come from `/usr/bin/time -v`. On a shared
+// machine CPU time is the steadier figure; the load average is printed before and after. Three captures: ~200 MB (all three tools), ~1 GiB and 1,000,000 distinct flows
 // (analyze and capinfos; tshark too with BENCH_TSHARK_ALL=1: it takes 20–30 s and 1.3–1.9 GB RSS on each).
 // The VM is shared: repeated runs differ by ±30 %, so run it twice before trusting a MISS.
 // Targets (issue 13, 2-core VM, every decoder on): ≥ 25× tshark conv,ip on ~200 MB, ≥ 1 GB/s on ~1 GiB, peak RSS
@@ -14,7 +15,7 @@
 // BENCH_DIR=/some/dir keeps the synthesised files there and reuses them on the next run.
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -341,6 +342,7 @@ function writeManyFlowsCapture(path: string, flows: number): { packets: number; 
 
 interface Measured {
   seconds: number;
+  cpuSeconds: number;
   rssMiB: number;
   stdout: string;
 }
@@ -351,7 +353,8 @@ function timed(command: string, args: string[]): Measured {
   const seconds = (performance.now() - started) / 1000;
   if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${run.status}): ${run.stderr.slice(-500)}`);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr);
-  return { seconds, rssMiB: rss ? Number(rss[1]) / 1024 : Number.NaN, stdout: run.stdout };
+  const cpu = (label: string): number => Number(new RegExp(`${label} time \\(seconds\\): ([\\d.]+)`).exec(run.stderr)?.[1] ?? Number.NaN);
+  return { seconds, cpuSeconds: cpu("User") + cpu("System"), rssMiB: rss ? Number(rss[1]) / 1024 : Number.NaN, stdout: run.stdout };
 }
 
 function median(values: number[]): number {
@@ -362,6 +365,8 @@ function median(values: number[]): number {
 interface Row {
   tool: string;
   seconds: number;
+  minSeconds: number;
+  cpuSeconds: number;
   mbPerSecond: number;
   rssMiB: number;
 }
@@ -369,7 +374,15 @@ interface Row {
 function bench(tool: string, command: string, args: string[], fileBytes: number, times = runs): Row & { stdout: string } {
   const results = Array.from({ length: times }, () => timed(command, args));
   const seconds = median(results.map((m) => m.seconds));
-  return { tool, seconds, mbPerSecond: fileBytes / MB / seconds, rssMiB: Math.max(...results.map((m) => m.rssMiB)), stdout: results[0]!.stdout };
+  return {
+    tool,
+    seconds,
+    minSeconds: Math.min(...results.map((m) => m.seconds)),
+    cpuSeconds: Math.min(...results.map((m) => m.cpuSeconds)),
+    mbPerSecond: fileBytes / MB / seconds,
+    rssMiB: Math.max(...results.map((m) => m.rssMiB)),
+    stdout: results[0]!.stdout,
+  };
 }
 
 function available(command: string): boolean {
@@ -388,10 +401,13 @@ const fixed = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) :
 function report(title: string, fileBytes: number, packets: number, rows: Row[]): void {
   const ours = rows[0]!;
   console.log(`\n${title}: ${(fileBytes / MB).toFixed(1)} MB, ${packets.toLocaleString("en-US")} packets`);
-  console.log(`  ${pad("tool", 36)}${pad("median s", 10)}${pad("MB/s", 10)}${pad("peak RSS MiB", 14)}alertcap speed ×`);
+  console.log(`  ${pad("tool", 38)}${pad("median s", 10)}${pad("min s", 8)}${pad("CPU s", 8)}${pad("MB/s", 8)}${pad("peak RSS MiB", 14)}alertcap speed ×`);
   for (const row of rows) {
     const ratio = row === ours ? "" : fixed(row.seconds / ours.seconds, 1);
-    console.log(`  ${pad(row.tool, 36)}${pad(fixed(row.seconds, 3), 10)}${pad(fixed(row.mbPerSecond, 0), 10)}${pad(fixed(row.rssMiB, 0), 14)}${ratio}`);
+    console.log(
+      `  ${pad(row.tool, 38)}${pad(fixed(row.seconds, 3), 10)}${pad(fixed(row.minSeconds, 3), 8)}${pad(fixed(row.cpuSeconds, 2), 8)}` +
+        `${pad(fixed(row.mbPerSecond, 0), 8)}${pad(fixed(row.rssMiB, 0), 14)}${ratio}`,
+    );
   }
 }
 
@@ -405,7 +421,9 @@ function main(): void {
   const haveCapinfos = spawnSync("capinfos", ["-h"], { stdio: "ignore" }).status === 0;
   const verdicts: string[] = [];
   const check = (ok: boolean, text: string): void => void verdicts.push(`${ok ? "MET " : "MISS"}  ${text}`);
+  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
   console.log(`alertcap analyze benchmark — node ${process.version}, ${runs} run(s) per tool, temp dir ${dir}`);
+  console.log(`${new Date().toISOString()}, load average ${load()}`);
   try {
     const cases: Array<{ name: string; file: string; write: () => { packets: number; bytes: number }; tshark: boolean; appStats?: boolean }> = [
       { name: "mixed ~200 MB", file: join(dir, "mixed-200MB.pcap"), write: () => writeMixedCapture(join(dir, "mixed-200MB.pcap"), 200 * MB, 1), tshark: true },
@@ -463,6 +481,7 @@ function main(): void {
     if (keep === undefined) rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\nTargets\n${verdicts.map((v) => `  ${v}`).join("\n")}`);
+  console.log(`\n${new Date().toISOString()}, load average ${load()}`);
 }
 
 main();

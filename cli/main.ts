@@ -1,7 +1,6 @@
 // The `alertcap` command line. Each command lives in its own module and is loaded only when used,
 // so `alertcap explain-alert` does not pay for the pcap reader and vice versa; the one-line summaries live here so
-// that `alertcap --help` loads none of them.
-import { readFileSync } from "node:fs";
+// that `alertcap --help` loads none of them. Keep this file's imports to none: it starts every command.
 
 type Command = { run: (args: string[]) => Promise<number> };
 
@@ -43,6 +42,7 @@ function usage(): string {
 
 function version(): string {
   // dist/cli/main.js → the repository's package.json, two folders up.
+  const { readFileSync } = process.getBuiltinModule("node:fs");
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   return pkg.version;
 }

@@ -2,6 +2,7 @@ import type { DnsSummary } from "./captureSummary.js";
 import { DnsMessage, rcodeName } from "./dnsDecoder.js";
 import { addressText } from "./addressText.js";
 import type { FrameDecoder } from "./frameDecoder.js";
+import { finishHash, KeyIndex, mixWord } from "./keyIndex.js";
 import { BoundedTally, LatencySamples } from "./latencySamples.js";
 
 const MAX_SERVERS = 256;
@@ -41,6 +42,13 @@ export class DnsStats {
   private readonly message = new DnsMessage();
   /** Keyed by the IPv4 address word, or the IPv6 address text (no string per IPv4 packet). */
   private readonly servers = new Map<number | string, ServerStats>();
+  /**
+   * IPv6 servers met so far by address words, and what `servers` answered for each (its entry, or otherServers once
+   * the table was full), so the address text is made once per server, not once per packet. The table only grows, so
+   * a remembered answer stays right; an address the index refuses takes the text path.
+   */
+  private readonly v6Index = new KeyIndex(4, MAX_SERVERS * 4);
+  private readonly v6Servers: ServerStats[] = [];
   private readonly otherServers = new ServerStats("(other servers)");
   private readonly pending = new Map<number, Pending>();
 
@@ -97,11 +105,21 @@ export class DnsStats {
 
   private server(frame: FrameDecoder): ServerStats {
     const words = frame.sourcePort === 53 ? frame.source : frame.destination;
-    const key = frame.ipVersion === 4 ? words[0]! : addressText(6, words);
+    if (frame.ipVersion === 4) return this.serverOf(words[0]!, words, 4);
+    const index = this.v6Index;
+    let hash = index.seed;
+    for (let w = 0; w < 4; w++) hash = mixWord(hash, words[w]!);
+    const entry = index.findOrInsert(words, finishHash(hash));
+    if (entry < 0) return this.serverOf(addressText(6, words), words, 6);
+    if (index.inserted) this.v6Servers[entry] = this.serverOf(addressText(6, words), words, 6);
+    return this.v6Servers[entry]!;
+  }
+
+  private serverOf(key: number | string, words: Uint32Array, version: number): ServerStats {
     let s = this.servers.get(key);
     if (!s) {
       if (this.servers.size >= MAX_SERVERS) return this.otherServers;
-      s = new ServerStats(addressText(frame.ipVersion, words));
+      s = new ServerStats(addressText(version, words));
       this.servers.set(key, s);
     }
     return s;

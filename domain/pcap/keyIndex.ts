@@ -1,10 +1,13 @@
 /**
  * An open-addressing hash index from fixed-width keys of 32-bit words to dense entry numbers 0, 1, 2, …, with a hard
  * capacity. Keys live in one Uint32Array and slots in one Int32Array, so a lookup allocates nothing and the whole index
- * is a few flat buffers the GC never walks. Storage is allocated for the full capacity at once: typed arrays are
- * zero-filled by the kernel (calloc → fresh mmap pages), so untouched capacity costs address space, not resident
- * memory, and there is no doubling that would copy the tables and leave the old ones as garbage. When the capacity is
- * reached, new keys are refused (the caller aggregates them elsewhere) rather than evicting anything.
+ * is a few flat buffers the GC never walks. Key storage is allocated for the full capacity at once: typed arrays are
+ * zero-filled by the kernel (calloc → fresh mmap pages), and keys fill it from the front, so untouched capacity costs
+ * address space, not resident memory, and keys are never copied. The slot array is the exception: hashing scatters
+ * its writes over every page, so a full-size one would cost a page fault per 4 KiB from the first packets on (about
+ * 15 µs each on the 2-core benchmark VM; 1,024 of them for the flow and host tables). It starts small and doubles
+ * when half full (rebuilt from the stored hashes, keys untouched). When the capacity is reached, new keys are refused
+ * (the caller aggregates them elsewhere) rather than evicting anything.
  *
  * Keys come from packets, so an attacker chooses them. Two defences against hash flooding (keys crafted to share a
  * slot, which makes linear probing quadratic): every index draws a random `seed` that callers start their hash from,
@@ -23,20 +26,30 @@ export class KeyIndex {
   probes = 0;
   /** Keys refused because their probe sequence was longer than MAX_PROBES (only under attack). */
   overlongProbes = 0;
-  private readonly hashes: Int32Array;
-  private readonly slots: Int32Array; // entry + 1, 0 = empty; at least twice the capacity, so probes stay short
-  private readonly mask: number;
+  /**
+   * Slot s is [2s] = entry + 1 (0 = empty) and [2s + 1] = that entry's hash, side by side so a probe reads one cache
+   * line and compares keys only on a full hash match (with 100,000 flows the tables outgrow the CPU caches, and a
+   * separate hash array cost a miss per probe). At least twice as many slots as entries, so probes stay short.
+   */
+  private slots: Int32Array;
+  private mask: number;
+  /** Largest slot count: the first power of two ≥ twice the capacity. */
+  private readonly maxSlots: number;
+  /** Past this many entries the slots double; the capacity once they are at their largest (never passed). */
+  private growAt: number;
 
   constructor(
     readonly keyWords: number,
     readonly capacity: number,
   ) {
     this.keys = new Uint32Array(capacity * keyWords);
-    this.hashes = new Int32Array(capacity);
     let slots = 16;
     while (slots < capacity * 2) slots *= 2;
-    this.slots = new Int32Array(slots);
-    this.mask = slots - 1;
+    this.maxSlots = slots;
+    const initial = Math.min(slots, INITIAL_SLOTS);
+    this.slots = new Int32Array(initial * 2);
+    this.mask = initial - 1;
+    this.growAt = initial < slots ? initial / 2 : capacity;
     this.seed = randomSeed();
   }
 
@@ -49,7 +62,7 @@ export class KeyIndex {
     let slot = hash & mask;
     let probe = 0;
     for (; ; slot = (slot + 1) & mask) {
-      const found = slots[slot]! - 1;
+      const found = slots[slot * 2]! - 1;
       if (found < 0) break;
       if (++probe > MAX_PROBES) {
         this.probes += probe;
@@ -57,7 +70,7 @@ export class KeyIndex {
         this.inserted = false;
         return -1;
       }
-      if (this.hashes[found] !== hash) continue;
+      if (slots[slot * 2 + 1] !== hash) continue;
       let base = found * words;
       let same = true;
       for (let w = 0; w < words; w++, base++) {
@@ -78,13 +91,38 @@ export class KeyIndex {
       return -1;
     }
     const entry = this.size++;
-    keys.set(key.subarray(0, words), entry * words);
-    this.hashes[entry] = hash;
-    slots[slot] = entry + 1;
+    for (let w = 0; w < words; w++) keys[entry * words + w] = key[w]!;
+    slots[slot * 2] = entry + 1;
+    slots[slot * 2 + 1] = hash;
     this.inserted = true;
+    if (this.size > this.growAt) this.grow();
     return entry;
   }
+
+  /** Doubles the slots and re-places every entry by its stored hash (keys stay where they are). */
+  private grow(): void {
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 1) - 1;
+    for (let o = 0; o < old.length; o += 2) {
+      if (old[o] === 0) continue;
+      const hash = old[o + 1]!;
+      let slot = hash & mask;
+      while (slots[slot * 2] !== 0) slot = (slot + 1) & mask;
+      slots[slot * 2] = old[o]!;
+      slots[slot * 2 + 1] = hash;
+    }
+    this.slots = slots;
+    this.mask = mask;
+    this.growAt = mask + 1 < this.maxSlots ? (mask + 1) / 2 : this.capacity;
+  }
 }
+
+/**
+ * First slot count: 128 KiB, 32 pages, enough for 8,192 entries. Most captures never grow it, and growing is rare
+ * enough otherwise: each first call of grow() from optimised code costs a deoptimisation.
+ */
+const INITIAL_SLOTS = 16_384;
 
 /**
  * Longest probe sequence allowed. The table is at most half full, and linear probing at load α has runs of length k
@@ -93,8 +131,13 @@ export class KeyIndex {
  */
 export const MAX_PROBES = 256;
 
+/**
+ * Unpredictable to whoever crafted the capture, which is all the seed needs: V8 seeds Math.random per process from
+ * the OS entropy source, and nothing the analyser outputs reveals its values. Not crypto.getRandomValues: its first
+ * call loads Node's WebCrypto modules, about 10 ms of a CLI run.
+ */
 function randomSeed(): number {
-  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! | 0;
+  return (Math.random() * 0x1_0000_0000) | 0;
 }
 
 /** Murmur3's 32-bit mixing, one word at a time. */
