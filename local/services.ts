@@ -179,6 +179,16 @@ export function azuriteConnectionString(blobUrl: string): string {
   return `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobUrl}/${AZURITE_ACCOUNT};`;
 }
 
+/**
+ * Creates the capture container in Azurite, as `azd up` creates it in every capture account (infra/main.json,
+ * `captureContainerName`): in Azure it exists before Network Watcher's first upload, so a recorder can secure a
+ * lookback (and write its manifest) before any ring file has been uploaded.
+ */
+export async function provisionCaptureContainer(blobConnectionString: string): Promise<void> {
+  const { BlobServiceClient } = await import("@azure/storage-blob");
+  await BlobServiceClient.fromConnectionString(blobConnectionString).getContainerClient("network-watcher-logs").createIfNotExists();
+}
+
 /** Azurite's Blob service, data under `{dataDir}/azurite`. Ready value: its base URL. */
 export function startAzurite(dataDir: string, port = 0, onLine?: (line: string) => void): Promise<Service> {
   const location = join(dataDir, "azurite");

@@ -2,7 +2,7 @@
 // Manager, and the local Functions host running the app with the app settings that point it at both.
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { azuriteConnectionString, type Service, startAzurite, startEmulator, startFunctionsHost } from "./services.js";
+import { azuriteConnectionString, provisionCaptureContainer, type Service, startAzurite, startEmulator, startFunctionsHost } from "./services.js";
 
 export interface LocalStackOptions {
   dataDir: string;
@@ -82,6 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const azurite = await startAzurite(dataDir, 0, echo("azurite"));
     started.push(azurite);
     const blobConnectionString = azuriteConnectionString(azurite.ready[0]!);
+    await provisionCaptureContainer(blobConnectionString);
     const emulator = await startEmulator({
       dataDir,
       inventoryPath: options.inventoryPath ?? SAMPLE_INVENTORY,

@@ -5,7 +5,7 @@
 // ALERTCAP_AZURITE_PORTS ("blob,queue,table") moves Azurite; ALERTCAP_DATA_DIR moves the data (default .alertcap/).
 import { relative, resolve } from "node:path";
 import { portFromEnv, stopOnSignals } from "./launcher.js";
-import { AZURITE_DEFAULT_PORTS, type AzuritePorts, azuriteConnectionString, portInUse, startAzuriteForFunctions, startEmulator } from "./services.js";
+import { AZURITE_DEFAULT_PORTS, type AzuritePorts, azuriteConnectionString, portInUse, provisionCaptureContainer, startAzuriteForFunctions, startEmulator } from "./services.js";
 import { localAppSettings, SAMPLE_CAPTURE_SETTINGS, SAMPLE_INVENTORY } from "./stack.js";
 
 /** The ARM emulator's port in local.settings.json.example. */
@@ -31,6 +31,7 @@ const echo = (service: string) => (line: string) => console.log(`[${service}] ${
 const started = await (async () => {
   const azurite = await startAzuriteForFunctions(dataDir, azuritePorts, echo("azurite"));
   const blobConnectionString = azuriteConnectionString(azurite.ready[0]!);
+  await provisionCaptureContainer(blobConnectionString);
   const emulator = await startEmulator({
     dataDir,
     inventoryPath: process.env.ALERTCAP_EMULATOR_INVENTORY ?? SAMPLE_INVENTORY,
