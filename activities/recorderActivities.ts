@@ -3,7 +3,9 @@
 // (trustedTarget, parseRecorderSettings): the orchestration input, which anyone holding the durable system key can
 // write, only ever picks among things alertcap would do anyway.
 import * as df from "durable-functions";
-import { captureContainerOf, copyWithinContainer, listRingFiles, readLookbackManifest, writeLookbackManifest } from "../azure/lookbackFiles.js";
+import { captureContainerOf, copyWithinContainer, listRingFiles, writeLookbackManifest } from "../azure/lookbackFiles.js";
+import { readLookbackManifestJson } from "../azure/lookbackManifest.js";
+import { parseLookbackManifest } from "../domain/incident/lookbackManifest.js";
 import { deletePacketCapture, getPacketCapture, queryPacketCapture, stopPacketCapture } from "../azure/packetCaptures.js";
 import { checkRecorderTarget, createRecorderSession, recorderSessionBody, recorderSessionNames } from "../azure/recorderSessions.js";
 import { checkStoragePath, StoragePathRefusedError } from "../azure/captureFiles.js";
@@ -146,7 +148,7 @@ const stampSince = (requestedAt: string, startedMs: number): string => new Date(
  * lookback.json there. Repeatable: files already in the manifest are not copied again, so the cut's last pass only
  * adds the files that came since the first.
  */
-async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbackOutput> {
+export async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbackOutput> {
   const started = Date.now();
   const trusted = trustedTarget(input.target);
   if (!trusted.ok) throw new Error(`Refused: ${trusted.reason}`);
@@ -194,7 +196,10 @@ async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbac
 
   const selection = selectRingFiles(files, new Date(windowStart), new Date(windowEnd), wantsRecorderBaseline() ? settings.settings.lookbackSeconds : 0);
   const manifestUrl = container.getBlobClient(`${folder}/${LOOKBACK_MANIFEST}`).url;
-  const previous = await readLookbackManifest(manifestUrl);
+  // Read back from storage, which more than alertcap may write: checked like the capture side checks it (entries in
+  // this incident's folder only, notes bounded), and a manifest that is not this incident's is written over.
+  const earlier = parseLookbackManifest(await readLookbackManifestJson(manifestUrl), input.incidentId, firedAt);
+  const previous = typeof earlier === "string" ? null : earlier;
   const copied = new Set([...(previous?.lookback ?? []), ...(previous?.baseline ?? [])].map((f) => f.url));
   let firstSecuredAt = previous?.firstSecuredAt ?? null;
   const secure = async (file: RingFile, part: "lookback" | "baseline"): Promise<SecuredFile | null> => {

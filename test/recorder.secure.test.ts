@@ -1,0 +1,82 @@
+// The recorder's secureLookback activity against real Azurite: lookback.json is read back from Blob storage before
+// each pass (to copy only what is new), and anything that can write the container can write it. A crafted manifest in
+// the incident's folder must not stop alertcap securing the ring, nor ride along unchecked into the new manifest.
+import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { secureLookback } from "../activities/recorderActivities.js";
+import { parseCaptureTarget } from "../domain/alerts/armId.js";
+import { targetRef } from "../domain/recorder/armRequest.js";
+import { incidentFolder, LOOKBACK_MANIFEST, type LookbackManifest, recorderSessionName } from "../domain/recorder/plan.js";
+import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
+import { SAMPLE_STORAGE_ID } from "../local/stack.js";
+import { vmId } from "./support/alerts.js";
+
+const ACCOUNT_URL = "https://alertcapcaptures.blob.core.windows.net";
+const FIRED = "2027-03-01T09:00:00.000Z";
+const parsed = parseCaptureTarget(vmId("vm-web-1"));
+if (!parsed.ok) throw new Error(parsed.error);
+const target = targetRef(parsed.target);
+const session = recorderSessionName(target, new Date("2027-03-01T08:00:00Z"));
+const ringFolder = "subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-app/providers/microsoft.compute/virtualmachines/vm-web-1/2027/03/01/packetcapture_08_00_00_000";
+
+let azurite: Service;
+let dataDir: string;
+let container: ContainerClient;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "alertcap-secure-"));
+  azurite = await startAzurite(dataDir);
+  const connection = azuriteConnectionString(azurite.ready[0]!);
+  Object.assign(process.env, { ALERTCAP_CAPTURE_BLOB_CONNECTION: connection, ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID, ALERTCAP_ALLOW_ANY_SCOPE: "true" });
+  delete process.env.ALERTCAP_CLOUD;
+  container = BlobServiceClient.fromConnectionString(connection).getContainerClient("network-watcher-logs");
+  await container.createIfNotExists();
+  // Two ring files closed within the ten minutes before the alert.
+  for (const [seq, closed] of [[1, "2027-03-01T08:55:00Z"], [2, "2027-03-01T08:59:00Z"]] as const) {
+    await container.getBlockBlobClient(`${ringFolder}/vm-web-1_00000${seq}.cap`).uploadData(Buffer.from(`ring file ${seq}`), { metadata: { closedat: closed } });
+  }
+});
+
+afterAll(async () => {
+  process.env = saved;
+  await azurite?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("securing a lookback over a crafted lookback.json", () => {
+  it("secures the ring anyway, and keeps none of the crafted entries or oversized notes", async () => {
+    const incidentId = "alertcap-vm-web-1-crafted";
+    const folder = incidentFolder(incidentId, FIRED);
+    const crafted = {
+      incidentId,
+      firedAt: FIRED,
+      windowStart: FIRED,
+      windowEnd: FIRED,
+      lookback: { "not-a-list": true },
+      baseline: [{ url: `${ACCOUNT_URL}/network-watcher-logs/${ringFolder}/secret.cap`, instance: null, sizeBytes: 1, uploadedAt: FIRED }],
+      notes: ["x".repeat(100_000)],
+    };
+    await container.getBlockBlobClient(`${folder}/${LOOKBACK_MANIFEST}`).upload(JSON.stringify(crafted), JSON.stringify(crafted).length);
+
+    const output = await secureLookback({
+      target,
+      incidentId,
+      firedAt: FIRED,
+      sessions: [{ name: session, storagePath: `${ACCOUNT_URL}/network-watcher-logs/${ringFolder}` }],
+      windowEnd: FIRED,
+      requestedAt: FIRED,
+      complete: false,
+      notes: [],
+    });
+    expect(output.lookbackFiles).toBe(2);
+    const manifest = JSON.parse((await container.getBlobClient(`${folder}/${LOOKBACK_MANIFEST}`).downloadToBuffer()).toString("utf8")) as LookbackManifest;
+    expect(manifest.lookback.map((f) => f.url.split("/").at(-1))).toEqual(["vm-web-1_000001.cap", "vm-web-1_000002.cap"]);
+    expect(manifest.baseline.some((f) => f.url.includes("secret.cap"))).toBe(false);
+    expect(Math.max(...manifest.notes.map((n) => n.length))).toBeLessThanOrEqual(500);
+    expect(output.notes.join("").length).toBeLessThan(20_000);
+  });
+});
