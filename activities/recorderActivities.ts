@@ -3,7 +3,7 @@
 // (trustedTarget, parseRecorderSettings): the orchestration input, which anyone holding the durable system key can
 // write, only ever picks among things alertcap would do anyway.
 import * as df from "durable-functions";
-import { captureContainerOf, copyWithinContainer, listRingFiles, writeLookbackManifest } from "../azure/lookbackFiles.js";
+import { captureContainerOf, copyWithinContainer, listRingFiles, ringFileRelativeName, writeLookbackManifest } from "../azure/lookbackFiles.js";
 import { readLookbackManifestJson } from "../azure/lookbackManifest.js";
 import { parseLookbackManifest } from "../domain/incident/lookbackManifest.js";
 import { deletePacketCapture, getPacketCapture, queryPacketCapture, stopPacketCapture } from "../azure/packetCaptures.js";
@@ -203,7 +203,7 @@ export async function secureLookback(input: SecureLookbackInput): Promise<Secure
   const copied = new Set([...(previous?.lookback ?? []), ...(previous?.baseline ?? [])].map((f) => f.url));
   let firstSecuredAt = previous?.firstSecuredAt ?? null;
   const secure = async (file: RingFile, part: "lookback" | "baseline"): Promise<SecuredFile | null> => {
-    const relative = file.blobName.slice((folders.get(file.session) ?? "").length + 1);
+    const relative = ringFileRelativeName(file.blobName, folders.get(file.session) ?? "");
     const destination = `${folder}/${part}/${file.session}/${relative}`;
     const url = container!.getBlobClient(destination).url;
     if (!copied.has(url)) {

@@ -80,3 +80,29 @@ describe("securing a lookback over a crafted lookback.json", () => {
     expect(output.notes.join("").length).toBeLessThan(20_000);
   });
 });
+
+describe("ring files where Network Watcher may put them", () => {
+  // Network Watcher's continuous-capture blob names are not documented. Its one-off scale-set captures report a
+  // storagePath ending in `.cap` and write their files beside it (`{stem}_….cap`) or under it (`{stem}/…`), which
+  // listCaptureFiles already reads (azure/captureFiles.ts); a ring reported the same way must not read as empty.
+  it("secures ring files written beside a storagePath that ends in .cap", async () => {
+    const stem = "subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-app/providers/microsoft.compute/virtualmachines/vm-web-1/2027/03/01/packetcapture_08_30_00_000";
+    for (const [seq, closed] of [[1, "2027-03-01T08:56:00Z"], [2, "2027-03-01T08:58:00Z"]] as const) {
+      await container.getBlockBlobClient(`${stem}_00000${seq}.cap`).uploadData(Buffer.from(`beside ${seq}`), { metadata: { closedat: closed } });
+    }
+    const incidentId = "alertcap-vm-web-1-beside";
+    const output = await secureLookback({
+      target,
+      incidentId,
+      firedAt: FIRED,
+      sessions: [{ name: session, storagePath: `${ACCOUNT_URL}/network-watcher-logs/${stem}.cap` }],
+      windowEnd: FIRED,
+      requestedAt: FIRED,
+      complete: false,
+      notes: [],
+    });
+    expect(output.lookbackFiles).toBe(2);
+    const manifest = JSON.parse((await container.getBlobClient(`${incidentFolder(incidentId, FIRED)}/${LOOKBACK_MANIFEST}`).downloadToBuffer()).toString("utf8")) as LookbackManifest;
+    expect(manifest.lookback.map((f) => f.url.split("/").at(-1))).toEqual(["packetcapture_08_30_00_000_000001.cap", "packetcapture_08_30_00_000_000002.cap"]);
+  });
+});
