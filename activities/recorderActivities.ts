@@ -200,12 +200,20 @@ export async function secureLookback(input: SecureLookbackInput): Promise<Secure
   // this incident's folder only, notes bounded), and a manifest that is not this incident's is written over.
   const earlier = parseLookbackManifest(await readLookbackManifestJson(manifestUrl), input.incidentId, firedAt);
   const previous = typeof earlier === "string" ? null : earlier;
-  const copied = new Set([...(previous?.lookback ?? []), ...(previous?.baseline ?? [])].map((f) => f.url));
+  // What earlier passes copied, and the close time of the ring file each copy was made from.
+  const copied = new Map([...(previous?.lookback ?? []), ...(previous?.baseline ?? [])].map((f) => [f.url, f.uploadedAt]));
   let firstSecuredAt = previous?.firstSecuredAt ?? null;
   const secure = async (file: RingFile, part: "lookback" | "baseline"): Promise<SecuredFile | null> => {
     const relative = ringFileRelativeName(file.blobName, folders.get(file.session) ?? "");
-    const destination = `${folder}/${part}/${file.session}/${relative}`;
-    const url = container!.getBlobClient(destination).url;
+    let destination = `${folder}/${part}/${file.session}/${relative}`;
+    let url = container!.getBlobClient(destination).url;
+    const earlier = copied.get(url);
+    if (earlier !== undefined && earlier !== file.closedAt) {
+      // The ring rewrote this name since an earlier pass copied it (ring file names are not documented to be unique):
+      // the newer packets get a copy of their own, beside the earlier one.
+      destination = `${destination.replace(/\.cap$/i, "")}-${file.closedAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").toLowerCase()}.cap`;
+      url = container!.getBlobClient(destination).url;
+    }
     if (!copied.has(url)) {
       const done = await copyWithinContainer(container!, file.blobName, destination);
       if (!done) {

@@ -106,3 +106,23 @@ describe("ring files where Network Watcher may put them", () => {
     expect(manifest.lookback.map((f) => f.url.split("/").at(-1))).toEqual(["packetcapture_08_30_00_000_000001.cap", "packetcapture_08_30_00_000_000002.cap"]);
   });
 });
+
+describe("a ring that reuses its file names", () => {
+  // Whether Network Watcher names ring files by sequence or reuses a fixed set of names (as tcpdump's own ring does)
+  // is not documented. A name rewritten between the first pass and the cut's last one holds newer packets.
+  it("secures a rewritten ring file again on the last pass, keeping the earlier copy", async () => {
+    const folder = "subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-app/providers/microsoft.compute/virtualmachines/vm-web-1/2027/03/01/packetcapture_07_00_00_000";
+    const ring = container.getBlockBlobClient(`${folder}/vm-web-1_1.cap`);
+    await ring.uploadData(Buffer.from("before the alert"), { metadata: { closedat: "2027-03-01T08:57:00Z" } });
+    const incidentId = "alertcap-vm-web-1-reused";
+    const pass = (windowEnd: string, complete: boolean) =>
+      secureLookback({ target, incidentId, firedAt: FIRED, sessions: [{ name: session, storagePath: `${ACCOUNT_URL}/network-watcher-logs/${folder}` }], windowEnd, requestedAt: windowEnd, complete, notes: [] });
+    await pass(FIRED, false);
+    await ring.uploadData(Buffer.from("after the alert"), { metadata: { closedat: "2027-03-01T09:00:40Z" } });
+    const last = await pass("2027-03-01T09:01:00.000Z", true);
+    expect(last.lookbackFiles).toBe(2);
+    const manifest = JSON.parse((await container.getBlobClient(`${incidentFolder(incidentId, FIRED)}/${LOOKBACK_MANIFEST}`).downloadToBuffer()).toString("utf8")) as LookbackManifest;
+    const contents = await Promise.all(manifest.lookback.map(async (f) => (await container.getBlobClient(decodeURIComponent(new URL(f.url).pathname.split("/network-watcher-logs/")[1]!)).downloadToBuffer()).toString("utf8")));
+    expect(contents).toEqual(["before the alert", "after the alert"]);
+  });
+});
