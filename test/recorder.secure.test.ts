@@ -126,3 +126,26 @@ describe("a ring that reuses its file names", () => {
     expect(contents).toEqual(["before the alert", "after the alert"]);
   });
 });
+
+describe("lookback.json entries on the capture side", () => {
+  it("takes only copies whose blob name starts with the incident's folder, not any path that contains it", async () => {
+    const { parseLookbackManifest } = await import("../domain/incident/lookbackManifest.js");
+    const incidentId = "alertcap-vm-web-1-nested";
+    const folder = incidentFolder(incidentId, FIRED);
+    const entry = (path: string) => ({ url: `${ACCOUNT_URL}/${path}`, instance: null, sizeBytes: 1, uploadedAt: FIRED });
+    const manifest = parseLookbackManifest(
+      {
+        incidentId,
+        firedAt: FIRED,
+        windowStart: FIRED,
+        windowEnd: FIRED,
+        lookback: [entry(`network-watcher-logs/${folder}/lookback/a.cap`), entry(`network-watcher-logs/${ringFolder}/${folder}/b.cap`), entry(`other-container/${folder}/c.cap`), entry(`network-watcher-logs/x/network-watcher-logs/${folder}/d.cap`)],
+        baseline: [],
+      },
+      incidentId,
+      FIRED,
+    );
+    if (typeof manifest === "string") throw new Error(manifest);
+    expect(manifest.lookback.map((f) => f.url.split("/").at(-1))).toEqual(["a.cap"]);
+  });
+});
