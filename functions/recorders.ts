@@ -74,7 +74,8 @@ async function armRecorder(request: HttpRequest, context: InvocationContext): Pr
   const existing = await statusOf(client, id);
   if (existing && ACTIVE_RUNTIME_STATUSES.has(existing.runtimeStatus)) return answer(200, "already-armed");
   // A soft cap (two requests at the same moment can both pass it): enough to stop a key holder arming a whole scope.
-  const armed = (await client.getStatusBy({})).filter((s) => s.name === RECORDER_ORCHESTRATOR && ACTIVE_RUNTIME_STATUSES.has(s.runtimeStatus)).length;
+  const active = await client.getStatusBy({ runtimeStatus: [...ACTIVE_RUNTIME_STATUSES] as OrchestrationRuntimeStatus[] });
+  const armed = active.filter((s) => s.name === RECORDER_ORCHESTRATOR && ACTIVE_RUNTIME_STATUSES.has(s.runtimeStatus)).length;
   if (armed >= maxArmed) {
     return error(409, `${armed} recorders are armed, at the limit of ${maxArmed} (ALERTCAP_MAX_RECORDERS): disarm one, or raise the limit, before arming ${target.id}.`);
   }
