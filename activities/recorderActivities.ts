@@ -3,7 +3,9 @@
 // (trustedTarget, parseRecorderSettings): the orchestration input, which anyone holding the durable system key can
 // write, only ever picks among things alertcap would do anyway.
 import * as df from "durable-functions";
-import { captureContainerOf, copyWithinContainer, listRingFiles, readLookbackManifest, writeLookbackManifest } from "../azure/lookbackFiles.js";
+import { captureContainerOf, copyWithinContainer, listRingFiles, ringFileRelativeName, writeLookbackManifest } from "../azure/lookbackFiles.js";
+import { readLookbackManifestJson } from "../azure/lookbackManifest.js";
+import { parseLookbackManifest } from "../domain/incident/lookbackManifest.js";
 import { deletePacketCapture, getPacketCapture, queryPacketCapture, stopPacketCapture } from "../azure/packetCaptures.js";
 import { checkRecorderTarget, createRecorderSession, recorderSessionBody, recorderSessionNames } from "../azure/recorderSessions.js";
 import { checkStoragePath, StoragePathRefusedError } from "../azure/captureFiles.js";
@@ -146,7 +148,7 @@ const stampSince = (requestedAt: string, startedMs: number): string => new Date(
  * lookback.json there. Repeatable: files already in the manifest are not copied again, so the cut's last pass only
  * adds the files that came since the first.
  */
-async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbackOutput> {
+export async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbackOutput> {
   const started = Date.now();
   const trusted = trustedTarget(input.target);
   if (!trusted.ok) throw new Error(`Refused: ${trusted.reason}`);
@@ -194,13 +196,24 @@ async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbac
 
   const selection = selectRingFiles(files, new Date(windowStart), new Date(windowEnd), wantsRecorderBaseline() ? settings.settings.lookbackSeconds : 0);
   const manifestUrl = container.getBlobClient(`${folder}/${LOOKBACK_MANIFEST}`).url;
-  const previous = await readLookbackManifest(manifestUrl);
-  const copied = new Set([...(previous?.lookback ?? []), ...(previous?.baseline ?? [])].map((f) => f.url));
+  // Read back from storage, which more than alertcap may write: checked like the capture side checks it (entries in
+  // this incident's folder only, notes bounded), and a manifest that is not this incident's is written over.
+  const earlier = parseLookbackManifest(await readLookbackManifestJson(manifestUrl), input.incidentId, firedAt);
+  const previous = typeof earlier === "string" ? null : earlier;
+  // What earlier passes copied, and the close time of the ring file each copy was made from.
+  const copied = new Map([...(previous?.lookback ?? []), ...(previous?.baseline ?? [])].map((f) => [f.url, f.uploadedAt]));
   let firstSecuredAt = previous?.firstSecuredAt ?? null;
   const secure = async (file: RingFile, part: "lookback" | "baseline"): Promise<SecuredFile | null> => {
-    const relative = file.blobName.slice((folders.get(file.session) ?? "").length + 1);
-    const destination = `${folder}/${part}/${file.session}/${relative}`;
-    const url = container!.getBlobClient(destination).url;
+    const relative = ringFileRelativeName(file.blobName, folders.get(file.session) ?? "");
+    let destination = `${folder}/${part}/${file.session}/${relative}`;
+    let url = container!.getBlobClient(destination).url;
+    const earlier = copied.get(url);
+    if (earlier !== undefined && earlier !== file.closedAt) {
+      // The ring rewrote this name since an earlier pass copied it (ring file names are not documented to be unique):
+      // the newer packets get a copy of their own, beside the earlier one.
+      destination = `${destination.replace(/\.cap$/i, "")}-${file.closedAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").toLowerCase()}.cap`;
+      url = container!.getBlobClient(destination).url;
+    }
     if (!copied.has(url)) {
       const done = await copyWithinContainer(container!, file.blobName, destination);
       if (!done) {

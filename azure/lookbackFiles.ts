@@ -17,21 +17,37 @@ const CLOSED_AT_METADATA = "closedat";
 /** The folder (blob-name prefix, no trailing slash) a storagePath names: a continuous session's storagePath is one. */
 const folderOf = (path: string): string => path.replace(/\.cap$/i, "").replace(/\/+$/, "");
 
-/** The `.cap` files under a session's storagePath, with when each was closed. */
+/**
+ * Whether `blobName` is a ring file of the session whose storagePath names `stem` (without `.cap`): under it as a
+ * folder (`{stem}/…`), beside it (`{stem}_….cap`, how Network Watcher leaves a scale set's one-off files when it
+ * reports a `.cap` storagePath: see listCaptureFiles), or the `.cap` blob itself. Continuous capture's names are not
+ * documented, so any of these counts.
+ */
+export function isRingFileOf(blobName: string, stem: string): boolean {
+  if (!/\.cap$/i.test(blobName)) return false;
+  return blobName.startsWith(`${stem}/`) || blobName === `${stem}.cap` || (blobName.startsWith(`${stem}_`) && !blobName.includes("/", stem.length));
+}
+
+/** A ring file's name below its session's stem, as it is copied into an incident's folder. */
+export function ringFileRelativeName(blobName: string, stem: string): string {
+  return blobName.startsWith(`${stem}/`) ? blobName.slice(stem.length + 1) : blobName.split("/").at(-1)!;
+}
+
+/** The `.cap` files of a session's storagePath (see isRingFileOf), with when each was closed. */
 export async function listRingFiles(storagePath: string, session: string): Promise<RingFile[]> {
   const { container, path } = checkStoragePath(storagePath);
   const folder = folderOf(path);
   const files: RingFile[] = [];
-  for await (const blob of container.listBlobsFlat({ prefix: `${folder}/`, includeMetadata: true })) {
-    if (!/\.cap$/i.test(blob.name)) continue;
-    const relative = blob.name.slice(folder.length + 1).split("/");
+  for await (const blob of container.listBlobsFlat({ prefix: folder, includeMetadata: true })) {
+    if (!isRingFileOf(blob.name, folder)) continue;
+    const relative = blob.name.startsWith(`${folder}/`) ? blob.name.slice(folder.length + 1).split("/") : [];
     // Metadata names are case-insensitive in Blob storage (the SDK hands them back as the service spells them).
     const metadataClose = Object.entries(blob.metadata ?? {}).find(([name]) => name.toLowerCase() === CLOSED_AT_METADATA)?.[1];
     const closedAt = metadataClose && !Number.isNaN(Date.parse(metadataClose)) ? new Date(metadataClose) : blob.properties.lastModified;
     files.push({
       blobName: blob.name,
       session,
-      // A scale set's ring keeps one subfolder per instance.
+      // A scale set's ring keeps one subfolder per instance (files beside the stem do not say which instance is which).
       instance: relative.length > 1 ? relative[0]! : null,
       sizeBytes: blob.properties.contentLength ?? 0,
       closedAt: closedAt.toISOString(),

@@ -10,7 +10,7 @@ import { allowedScopes, captureSettingsOrError } from "../config/appSettings.js"
 import { isInScope } from "../domain/alerts/scopes.js";
 import { isRecorderId, MAX_ARM_REQUEST_BYTES, parseArmRequest, targetRef } from "../domain/recorder/armRequest.js";
 import { recorderInstanceId } from "../domain/recorder/plan.js";
-import { parseRecorderSettings } from "../domain/recorder/settings.js";
+import { maxArmedRecorders, parseRecorderSettings } from "../domain/recorder/settings.js";
 import type { RecorderOrchestrationInput } from "../domain/recorder/state.js";
 import { eventLine } from "../domain/telemetry/events.js";
 import { DISARM_EVENT, RECORDER_ORCHESTRATOR } from "../orchestrators/names.js";
@@ -62,6 +62,7 @@ async function armRecorder(request: HttpRequest, context: InvocationContext): Pr
   }
   const settings = recorderConfigurationProblem();
   if (settings) return error(503, settings);
+  const maxArmed = maxArmedRecorders(process.env) ?? 0;
   const target = targetRef(parsed.target);
   const id = recorderInstanceId(target);
   const client = df.getClient(context);
@@ -72,6 +73,12 @@ async function armRecorder(request: HttpRequest, context: InvocationContext): Pr
   });
   const existing = await statusOf(client, id);
   if (existing && ACTIVE_RUNTIME_STATUSES.has(existing.runtimeStatus)) return answer(200, "already-armed");
+  // A soft cap (two requests at the same moment can both pass it): enough to stop a key holder arming a whole scope.
+  const active = await client.getStatusBy({ runtimeStatus: [...ACTIVE_RUNTIME_STATUSES] as OrchestrationRuntimeStatus[] });
+  const armed = active.filter((s) => s.name === RECORDER_ORCHESTRATOR && ACTIVE_RUNTIME_STATUSES.has(s.runtimeStatus)).length;
+  if (armed >= maxArmed) {
+    return error(409, `${armed} recorders are armed, at the limit of ${maxArmed} (ALERTCAP_MAX_RECORDERS): disarm one, or raise the limit, before arming ${target.id}.`);
+  }
   const input: RecorderOrchestrationInput = { target };
   try {
     await client.startNew(RECORDER_ORCHESTRATOR, { instanceId: id, input });

@@ -99,6 +99,11 @@ param recorderPollSeconds int = 300
 @maxValue(86400)
 param lookbackSeconds int = 600
 
+@description('ALERTCAP_MAX_RECORDERS: flight recorders armed at once at most (each keeps a Network Watcher session and a ring in storage).')
+@minValue(1)
+@maxValue(10000)
+param maxRecorders int = 100
+
 @description('ALERTCAP_REPORT_LINK_HOURS: how long the read-only report links in notifications and the status stay valid (at most 7 days, a user delegation key\'s limit).')
 @minValue(1)
 @maxValue(168)
@@ -222,6 +227,7 @@ module alertcap 'main.json' = {
     recorderSessionSeconds: recorderSessionSeconds
     recorderPollSeconds: recorderPollSeconds
     lookbackSeconds: lookbackSeconds
+    maxRecorders: maxRecorders
     reportLinkHours: reportLinkHours
     baseline: baseline
     deleteCapture: deleteCapture

@@ -5,6 +5,8 @@ import { incidentFolder, type LookbackManifest, type SecuredFile } from "../reco
 const isText = (value: unknown): value is string => typeof value === "string";
 const isTime = (value: unknown): value is string => isText(value) && Number.isFinite(Date.parse(value));
 const MAX_FILES = 10_000;
+/** Network Watcher's container, where the recorder's copies lie (azure/captureFiles.ts checks the same). */
+const CAPTURE_CONTAINER = "network-watcher-logs";
 const MAX_NOTES = 20;
 const MAX_NOTE_CHARS = 500;
 
@@ -24,8 +26,11 @@ function securedFiles(value: unknown, folder: string, problems: string[]): Secur
       problems.push("a file entry of the manifest has no valid URL");
       continue;
     }
-    // The copy must be in this incident's folder (the recorder secures there); anything else is not this incident's.
-    if (!path.includes(`/${folder}/`) || path.split("/").some((part) => part === "..")) {
+    // The copy must be in this incident's folder (the recorder secures there), at the top of the capture container
+    // (`network-watcher-logs`, as on the Azure side): not any blob whose path merely contains the folder's name.
+    const container = path.indexOf(`/${CAPTURE_CONTAINER}/`);
+    const blobName = container < 0 ? "" : path.slice(container + CAPTURE_CONTAINER.length + 2);
+    if (!blobName.startsWith(`${folder}/`) || path.split("/").some((part) => part === "..")) {
       problems.push(`a file entry points outside the incident's folder (${path.slice(0, 200)})`);
       continue;
     }

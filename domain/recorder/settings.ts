@@ -16,6 +16,9 @@ const envSchema = z.object({
   ALERTCAP_RECORDER_SESSION_SECONDS: int(MIN_SESSION_SECONDS, CONTINUOUS_CAPTURE_LIMITS.maxSessionSeconds, DEFAULT_RING.sessionSeconds),
   ALERTCAP_RECORDER_POLL_SECONDS: int(10, 86_400, 300),
   ALERTCAP_LOOKBACK_SECONDS: int(0, 86_400, 600),
+  // Each armed target holds a Network Watcher session (of the region's 10,000) and a ring in storage: a function key
+  // must not be enough to arm every VM in scope.
+  ALERTCAP_MAX_RECORDERS: int(1, 10_000, 100),
 });
 
 export interface RecorderSettings {
@@ -53,4 +56,10 @@ export function parseRecorderSettings(env: Record<string, string | undefined>): 
       lookbackSeconds: e.ALERTCAP_LOOKBACK_SECONDS,
     },
   };
+}
+
+/** ALERTCAP_MAX_RECORDERS: how many recorders may be armed at once (POST /api/recorders refuses more); null if invalid. */
+export function maxArmedRecorders(env: Record<string, string | undefined>): number | null {
+  const parsed = envSchema.safeParse(env);
+  return parsed.success ? parsed.data.ALERTCAP_MAX_RECORDERS : null;
 }
