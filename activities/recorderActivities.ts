@@ -3,7 +3,7 @@
 // (trustedTarget, parseRecorderSettings): the orchestration input, which anyone holding the durable system key can
 // write, only ever picks among things alertcap would do anyway.
 import * as df from "durable-functions";
-import { captureContainerOf, copyWithinContainer, listRingFiles, readLookbackManifest, writeLookbackManifest } from "../azure/lookbackFiles.js";
+import { captureContainerOf, copyWithinContainer, listRingFiles, readLookbackManifestVersion, writeLookbackManifest } from "../azure/lookbackFiles.js";
 import { deletePacketCapture, getPacketCapture, queryPacketCapture, stopPacketCapture } from "../azure/packetCaptures.js";
 import { checkRecorderTarget, createRecorderSession, recorderSessionBody, recorderSessionNames } from "../azure/recorderSessions.js";
 import { checkStoragePath, StoragePathRefusedError } from "../azure/captureFiles.js";
@@ -146,7 +146,7 @@ const stampSince = (requestedAt: string, startedMs: number): string => new Date(
  * lookback.json there. Repeatable: files already in the manifest are not copied again, so the cut's last pass only
  * adds the files that came since the first.
  */
-async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbackOutput> {
+export async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbackOutput> {
   const started = Date.now();
   const trusted = trustedTarget(input.target);
   if (!trusted.ok) throw new Error(`Refused: ${trusted.reason}`);
@@ -194,7 +194,13 @@ async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbac
 
   const selection = selectRingFiles(files, new Date(windowStart), new Date(windowEnd), wantsRecorderBaseline() ? settings.settings.lookbackSeconds : 0);
   const manifestUrl = container.getBlobClient(`${folder}/${LOOKBACK_MANIFEST}`).url;
-  const previous = await readLookbackManifest(manifestUrl);
+  const read = await readLookbackManifestVersion(manifestUrl);
+  const previous = read?.manifest ?? null;
+  if (previous?.complete === true && input.complete !== true) {
+    // A first pass run again after the cut's last pass (activities run at least once: a message that reappears runs
+    // its step again, minutes later): the complete manifest stands.
+    return { folder, manifestUrl, lookbackFiles: previous.lookback.length, baselineFiles: previous.baseline.length, firstSecuredAt: previous.firstSecuredAt, newestClosedAt, notes: previous.notes };
+  }
   const copied = new Set([...(previous?.lookback ?? []), ...(previous?.baseline ?? [])].map((f) => f.url));
   let firstSecuredAt = previous?.firstSecuredAt ?? null;
   const secure = async (file: RingFile, part: "lookback" | "baseline"): Promise<SecuredFile | null> => {
@@ -240,7 +246,8 @@ async function secureLookback(input: SecureLookbackInput): Promise<SecureLookbac
     complete: input.complete === true,
     notes: [...new Set([...(previous?.notes ?? []), ...notes])].slice(0, 20),
   };
-  await writeLookbackManifest(container, folder, manifest);
+  // Only over the version read: a duplicate run that wrote meanwhile makes this one fail, and its retry merges again.
+  await writeLookbackManifest(container, folder, manifest, read?.etag ?? null);
   return { folder, manifestUrl, lookbackFiles: lookback.length, baselineFiles: baseline.length, firstSecuredAt, newestClosedAt, notes: manifest.notes };
 }
 
