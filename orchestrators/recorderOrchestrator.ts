@@ -354,6 +354,9 @@ function* renew(context: OrchestrationContext, target: CaptureTargetRef, state: 
   }
   yield* retire(context, target, state, old);
   state.session = next.session;
+  // A create runs at least once: a late re-run of an earlier one recreates a session this recorder retired, and
+  // nothing else would stop it before its own time limit. (The one just retired is on its way out already.)
+  yield* sweep(context, target, state, [next.session.name, old.name]);
   state.phase = "recording";
   state.retries = 0;
   state.renewals += 1;
@@ -454,6 +457,7 @@ function* secureIncident(context: OrchestrationContext, target: CaptureTargetRef
       });
       if (!arrived) notes.push(`The last file of ${old.name} had not arrived ${LAST_FILE_WAIT_SECONDS} s after the cut.`);
       yield* sendQuietly(context, DELETE_RECORDER_SESSION, ref);
+      yield* sweep(context, target, state, [next.session.name, old.name]);
       withNote(state, nowIso(context), `cut for ${alert.incidentId.slice(0, 100)}: ${next.session.name} runs, ${old.name} stopped`);
     }
   }
