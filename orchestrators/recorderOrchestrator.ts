@@ -200,7 +200,16 @@ function* record(context: OrchestrationContext, target: CaptureTargetRef, state:
       continue;
     }
     const session = state.session;
-    const status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, sessionRef(target, state, session.name))) as QueryCaptureOutput;
+    let status: QueryCaptureOutput;
+    try {
+      status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, sessionRef(target, state, session.name))) as QueryCaptureOutput;
+    } catch (error) {
+      // ARM unreachable or throttled past the retries: an eternal recorder must not end over it (its session would
+      // record on untracked). It says so and looks again after a poll.
+      state.lastError = `Could not look at the session ${session.name}: ${firstLine(error)}`;
+      yield* wait(context, state, events, nextLookAt(context.df.currentUtcDateTime, new Date(session.renewAt), state.settings.pollSeconds));
+      continue;
+    }
     state.polls += 1;
     state.sessionStatus = status.exists ? status.status : "Deleted";
     const now = context.df.currentUtcDateTime;
@@ -319,13 +328,19 @@ function* newSession(context: OrchestrationContext, target: CaptureTargetRef, st
 function* awaitRunning(context: OrchestrationContext, ref: RecorderSessionRef): Generator<Task, { storagePath: string | null } | { problem: string }, unknown> {
   const giveUpAt = addSeconds(context.df.currentUtcDateTime, START_WAIT_SECONDS);
   for (let attempt = 0; ; attempt++) {
-    const resource = (yield context.df.callActivityWithRetry(GET_RECORDER_SESSION, armRetry, ref)) as CaptureResourceState;
+    let resource: CaptureResourceState;
+    let status: QueryCaptureOutput | null = null;
+    try {
+      resource = (yield context.df.callActivityWithRetry(GET_RECORDER_SESSION, armRetry, ref)) as CaptureResourceState;
+      if (resource.exists && resource.provisioningState === "Succeeded") status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, ref)) as QueryCaptureOutput;
+    } catch (error) {
+      return { problem: `Could not read the session ${ref.sessionName} while it started: ${firstLine(error)}` };
+    }
     if (!resource.exists) return { problem: `The session ${ref.sessionName} was deleted outside alertcap before it ran.` };
     if (resource.provisioningState === "Failed" || resource.provisioningState === "Canceled") {
       return { problem: `Network Watcher could not create the session ${ref.sessionName}: its create ended ${resource.provisioningState}.` };
     }
-    if (resource.provisioningState === "Succeeded") {
-      const status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, ref)) as QueryCaptureOutput;
+    if (status) {
       if (!status.exists) return { problem: `The session ${ref.sessionName} was deleted outside alertcap before it ran.` };
       if (status.status === "Running") return { storagePath: resource.storagePath };
       if (status.status === "Error" || status.status === "Stopped") {
@@ -479,8 +494,13 @@ function* awaitLastFile(
 ): Generator<Task, boolean, unknown> {
   const giveUpAt = addSeconds(new Date(stoppedAt), LAST_FILE_WAIT_SECONDS);
   for (let attempt = 0; ; attempt++) {
-    const status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, ref)) as QueryCaptureOutput;
-    if (!status.exists || status.status === "Stopped" || status.status === "Error") {
+    let status: QueryCaptureOutput | null = null;
+    try {
+      status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, ref)) as QueryCaptureOutput;
+    } catch {
+      // Unreadable for now: checked again on the next timer, until the bounded wait ends.
+    }
+    if (status && (!status.exists || status.status === "Stopped" || status.status === "Error")) {
       const secured = yield* copy();
       const newest = secured?.newestClosedAt[ref.sessionName] ?? null;
       if (newest !== null && newest >= stoppedAt) return true;
