@@ -104,7 +104,15 @@ async function analyseWithLookback(storagePath: string, files: CaptureFile[], lo
   return { summary, findings: [...onsets, ...notes, ...instanceFindings(figures), ...siblings.findings, ...keyFindings(result.merged)], reportPath, onsets };
 }
 
-export async function analyseCaptureFile({ storagePath, lookback }: AnalyseInput): Promise<AnalyseOutput> {
+export async function analyseCaptureFile({ storagePath, lookback, lookbackOnly }: AnalyseInput): Promise<AnalyseOutput> {
+  if (lookbackOnly === true && lookback) {
+    try {
+      return (await analyseWithLookback(storagePath, [], lookback)) ?? unreadable("the recorder's lookback manifest is gone or unreadable.");
+    } catch (error) {
+      if (error instanceof StoragePathRefusedError) return unreadable(error.message);
+      throw error;
+    }
+  }
   let files: CaptureFile[];
   try {
     files = await listCaptureFiles(storagePath);

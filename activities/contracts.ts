@@ -33,6 +33,11 @@ export interface AnalyseInput {
   storagePath: string;
   /** A flight recorder's lookback for this incident: analysed with the capture as one timeline (captureLookback.ts). */
   lookback?: LookbackInput;
+  /**
+   * The capture produced no file (it failed, or its file never came): only the lookback is analysed, and nothing at
+   * storagePath is read as the capture's (a recorder session's folder may share its name). The report goes beside it.
+   */
+  lookbackOnly?: boolean;
 }
 
 /**

@@ -3,8 +3,7 @@
 // (trustedTarget, parseRecorderSettings): the orchestration input, which anyone holding the durable system key can
 // write, only ever picks among things alertcap would do anyway.
 import * as df from "durable-functions";
-import { captureContainerOf, copyWithinContainer, listRingFiles, ringFileRelativeName, writeLookbackManifest } from "../azure/lookbackFiles.js";
-import { readLookbackManifestJson } from "../azure/lookbackManifest.js";
+import { captureContainerOf, copyWithinContainer, listRingFiles, readLookbackManifestVersion, ringFileRelativeName, writeLookbackManifest } from "../azure/lookbackFiles.js";
 import { parseLookbackManifest } from "../domain/incident/lookbackManifest.js";
 import { deletePacketCapture, getPacketCapture, queryPacketCapture, stopPacketCapture } from "../azure/packetCaptures.js";
 import { checkRecorderTarget, createRecorderSession, recorderSessionBody, recorderSessionNames } from "../azure/recorderSessions.js";
@@ -198,8 +197,14 @@ export async function secureLookback(input: SecureLookbackInput): Promise<Secure
   const manifestUrl = container.getBlobClient(`${folder}/${LOOKBACK_MANIFEST}`).url;
   // Read back from storage, which more than alertcap may write: checked like the capture side checks it (entries in
   // this incident's folder only, notes bounded), and a manifest that is not this incident's is written over.
-  const earlier = parseLookbackManifest(await readLookbackManifestJson(manifestUrl), input.incidentId, firedAt);
-  const previous = typeof earlier === "string" ? null : earlier;
+  const read = await readLookbackManifestVersion(manifestUrl);
+  const earlier = read ? parseLookbackManifest(read.manifest, input.incidentId, firedAt) : null;
+  const previous = earlier === null || typeof earlier === "string" ? null : earlier;
+  if (previous?.complete === true && input.complete !== true) {
+    // A first pass run again after the cut's last pass (activities run at least once: a message that reappears runs
+    // its step again, minutes later): the complete manifest stands.
+    return { folder, manifestUrl, lookbackFiles: previous.lookback.length, baselineFiles: previous.baseline.length, firstSecuredAt: previous.firstSecuredAt, newestClosedAt, notes: previous.notes };
+  }
   // What earlier passes copied, and the close time of the ring file each copy was made from.
   const copied = new Map([...(previous?.lookback ?? []), ...(previous?.baseline ?? [])].map((f) => [f.url, f.uploadedAt]));
   let firstSecuredAt = previous?.firstSecuredAt ?? null;
@@ -253,7 +258,8 @@ export async function secureLookback(input: SecureLookbackInput): Promise<Secure
     complete: input.complete === true,
     notes: [...new Set([...(previous?.notes ?? []), ...notes])].slice(0, 20),
   };
-  await writeLookbackManifest(container, folder, manifest);
+  // Only over the version read: a duplicate run that wrote meanwhile makes this one fail, and its retry merges again.
+  await writeLookbackManifest(container, folder, manifest, read?.etag ?? null);
   return { folder, manifestUrl, lookbackFiles: lookback.length, baselineFiles: baseline.length, firstSecuredAt, newestClosedAt, notes: manifest.notes };
 }
 

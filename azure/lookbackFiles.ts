@@ -81,11 +81,25 @@ export async function copyWithinContainer(container: ContainerClient, blobName: 
   return target.url;
 }
 
-/** Writes (or rewrites) lookback.json in the incident folder and answers its URL. */
-export async function writeLookbackManifest(container: ContainerClient, folder: string, manifest: LookbackManifest): Promise<string> {
+/** Another run of the same step rewrote the manifest between this run's read and its write. */
+export class ManifestChangedError extends Error {}
+
+/**
+ * Writes (or rewrites) lookback.json in the incident folder and answers its URL. With `readEtag` (the version this
+ * write builds on, null for none) the write only lands on that version: an activity runs at least once, and a
+ * duplicate run that read the same version must not overwrite what another wrote since (ManifestChangedError).
+ */
+export async function writeLookbackManifest(container: ContainerClient, folder: string, manifest: LookbackManifest, readEtag?: string | null): Promise<string> {
   const text = JSON.stringify(manifest, null, 2);
   const blob = container.getBlockBlobClient(`${folder}/${LOOKBACK_MANIFEST}`);
-  await blob.upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" } });
+  const conditions = readEtag === undefined ? undefined : readEtag === null ? { ifNoneMatch: "*" } : { ifMatch: readEtag };
+  try {
+    await blob.upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" }, ...(conditions ? { conditions } : {}) });
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    if (conditions && (status === 412 || status === 409)) throw new ManifestChangedError(`${LOOKBACK_MANIFEST} of ${folder} was rewritten by another run meanwhile.`);
+    throw error;
+  }
   return blob.url;
 }
 
@@ -100,11 +114,30 @@ export function lookbackManifestUrl(captureStoragePath: string, incidentId: stri
 
 /** The manifest at `manifestUrl` (checked like every capture path), or null while there is none. */
 export async function readLookbackManifest(manifestUrl: string): Promise<LookbackManifest | null> {
+  const read = await readLookbackManifestVersion(manifestUrl);
+  if (!read) return null;
+  if (read.manifest === undefined) throw new SyntaxError(`${LOOKBACK_MANIFEST} is not JSON.`);
+  return read.manifest as LookbackManifest;
+}
+
+/**
+ * The manifest as stored (unchecked: see parseLookbackManifest; undefined when it is not JSON) and the version (ETag)
+ * read, for a write that must build on it; null while there is none.
+ */
+export async function readLookbackManifestVersion(manifestUrl: string): Promise<{ manifest: unknown; etag: string } | null> {
   const { container, path } = checkStoragePath(manifestUrl);
   if (!path.endsWith(`/${LOOKBACK_MANIFEST}`)) throw new StoragePathRefusedError(`${path} is not a ${LOOKBACK_MANIFEST} alertcap writes.`);
   try {
-    const buffer = await container.getBlobClient(path).downloadToBuffer();
-    return JSON.parse(buffer.toString("utf8")) as LookbackManifest;
+    const response = await container.getBlobClient(path).download();
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.readableStreamBody as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      manifest = undefined;
+    }
+    return { manifest, etag: response.etag ?? "" };
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return null;
     throw error;

@@ -62,7 +62,17 @@ function alertSummary(decision: AlertDecision): AlertSummary {
   });
 }
 
-async function startCapture(client: DurableClient, target: CaptureTarget, decision: AlertDecision, settings: CaptureSettings): Promise<TargetResult> {
+/**
+ * The instant that names an incident's lookback folder, which the recorder writes and the capture reads: the alert's
+ * firing time as an ISO string, or, when the alert carries none that reads as a time, when alertcap received it. Given
+ * to both, so they always agree.
+ */
+function incidentInstant(decision: AlertDecision, receivedAt: Date): string {
+  const fired = Date.parse(alertSummary(decision).firedAt ?? "");
+  return new Date(Number.isNaN(fired) ? receivedAt.getTime() : fired).toISOString();
+}
+
+async function startCapture(client: DurableClient, target: CaptureTarget, decision: AlertDecision, settings: CaptureSettings, incidentAt: string, recorder: string | undefined): Promise<TargetResult> {
   const id = captureInstanceId(target);
   const existing = await currentStatus(client, id);
   if (existing && ACTIVE_RUNTIME_STATUSES.has(existing.runtimeStatus)) {
@@ -84,6 +94,8 @@ async function startCapture(client: DurableClient, target: CaptureTarget, decisi
   const input: CaptureOrchestrationInput & { startedBy: string } = {
     target: { id: target.id, kind: target.kind, subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup, name: target.name, ...(target.instanceId !== undefined ? { instanceId: target.instanceId } : {}) },
     alert: alertSummary(decision),
+    incidentAt,
+    ...(recorder ? { lookbackExpected: true } : {}),
     settings,
     startedBy: delivery,
   };
@@ -137,27 +149,26 @@ async function runningDelivery(client: DurableClient, id: string): Promise<strin
   }
 }
 
-/**
- * A recorder armed on the target secures the minutes before the alert (ALERT_FIRED_EVENT, docs/flight-recorder.md);
- * the capture just started is the incident. No recorder armed: nothing to do. A failure to tell it is logged, never
- * fails the capture.
- */
-async function alertRecorder(client: DurableClient, target: CaptureTarget, incidentId: string, decision: AlertDecision, context: InvocationContext): Promise<void> {
+/** The recorder armed on the target (or, for a scale-set instance, on its scale set), if one is. */
+async function armedRecorder(client: DurableClient, target: CaptureTarget): Promise<string | undefined> {
   // An alert on one scale-set instance is also news for a recorder armed on the whole scale set.
   const candidates = [target, ...(target.kind === "virtualMachineScaleSetInstance" ? [{ id: target.id.replace(/\/virtualMachines\/[^/]+$/i, ""), name: target.name }] : [])];
-  let recorder: string | undefined;
   for (const candidate of candidates) {
     const status = await currentStatus(client, recorderInstanceId(candidate));
-    if (status && status.name === RECORDER_ORCHESTRATOR && ACTIVE_RUNTIME_STATUSES.has(status.runtimeStatus)) {
-      recorder = status.instanceId;
-      break;
-    }
+    if (status && status.name === RECORDER_ORCHESTRATOR && ACTIVE_RUNTIME_STATUSES.has(status.runtimeStatus)) return status.instanceId;
   }
-  if (!recorder) return;
+  return undefined;
+}
+
+/**
+ * A recorder armed on the target secures the minutes before the alert (ALERT_FIRED_EVENT, docs/flight-recorder.md);
+ * the capture just started is the incident. A failure to tell it is logged, never fails the capture.
+ */
+async function alertRecorder(client: DurableClient, recorder: string, incidentId: string, incidentAt: string, context: InvocationContext): Promise<void> {
   const recorderSettings = parseRecorderSettings(process.env);
   const event: AlertFiredEvent = {
     incidentId,
-    firedAt: alertSummary(decision).firedAt ?? new Date().toISOString(),
+    firedAt: incidentAt,
     lookbackSeconds: recorderSettings.ok ? recorderSettings.settings.lookbackSeconds : 600,
   };
   try {
@@ -230,14 +241,17 @@ export async function receiveAlert(request: HttpRequest, context: InvocationCont
   let results: TargetResult[];
   if (decision.decision === "capture") {
     const settings = captureSettingsOrError();
+    const incidentAt = incidentInstant(decision, new Date());
     if ("error" in settings) {
       context.error(settings.error);
       return json(503, { ...summary, reason: settings.error });
     }
     results = await Promise.all(
       acting.map(async (t) => {
-        const result = await startCapture(client, t, decision, settings.settings);
-        if (result.outcome === "started") await alertRecorder(client, t, result.id, decision, context);
+        // Looked for first, so the capture knows a lookback is coming (it waits for one that is not there yet).
+        const recorder = await armedRecorder(client, t);
+        const result = await startCapture(client, t, decision, settings.settings, incidentAt, recorder);
+        if (result.outcome === "started" && recorder) await alertRecorder(client, recorder, result.id, incidentAt, context);
         return result;
       }),
     );

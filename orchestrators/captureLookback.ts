@@ -26,6 +26,11 @@ export interface LookbackWait {
   firedAt: string | null;
   /** The longest wait for a complete manifest (the app's file wait, ALERTCAP_FILE_WAIT_SECONDS). */
   waitSeconds: number;
+  /**
+   * The webhook told a recorder of this incident: a manifest not written yet (a capture that failed at once reads
+   * before the recorder's first copy) is waited for like an incomplete one.
+   */
+  expected?: boolean;
 }
 
 const addSeconds = (date: Date, seconds: number): Date => new Date(date.getTime() + seconds * 1000);
@@ -45,15 +50,19 @@ export function* awaitLookback(context: OrchestrationContext, wait: LookbackWait
     }
   };
   let manifest = yield* read();
-  if (!manifest?.found) return null;
+  if (!manifest?.found && !wait.expected) return null;
   const giveUpAt = addSeconds(context.df.currentUtcDateTime, wait.waitSeconds);
-  for (let attempt = 0; !manifest.complete && context.df.currentUtcDateTime < giveUpAt; attempt++) {
+  for (let attempt = 0; !(manifest?.found && manifest.complete) && context.df.currentUtcDateTime < giveUpAt; attempt++) {
     const next = addSeconds(context.df.currentUtcDateTime, boundedWaitDelaySeconds(attempt, wait.waitSeconds, LOOKBACK_WAIT));
     yield context.df.createTimer(next > giveUpAt ? giveUpAt : next);
     const again = yield* read();
-    if (!again?.found) break; // it was there a moment ago: keep what the last read said
+    if (!again?.found) {
+      if (manifest?.found) break; // it was there a moment ago: keep what the last read said
+      continue;
+    }
     manifest = again;
   }
+  if (!manifest?.found) return null;
   const notes = manifest.complete
     ? []
     : [`The recorder had not finished securing the lookback when alertcap stopped waiting (${wait.waitSeconds} s): ${manifest.files} file${manifest.files === 1 ? "" : "s"} secured so far; the minutes just before and after the alert may be missing.`];

@@ -42,6 +42,13 @@ import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from
 export interface CaptureOrchestrationInput {
   target: CaptureTargetRef;
   alert: AlertSummary;
+  /**
+   * The instant (ISO) the webhook gave a recorder armed on the target as the alert's: its lookback folder is named by
+   * it. The alert's firedAt, or when alertcap received an alert that carries none. Absent in older starts.
+   */
+  incidentAt?: string;
+  /** A recorder armed on the target was told of this incident: its manifest is waited for even before it appears. */
+  lookbackExpected?: boolean;
   /** Ignored: validation reads the settings from the app settings (kept so older starts still deserialise). */
   settings?: CaptureSettings;
   /** Where the previous generation left off, when the watch loop continued as new. */
@@ -178,7 +185,7 @@ const captureOrchestrator: OrchestrationHandler = function* (context: Orchestrat
   }
   const watched = yield* watchCapture(context, input.target, state, events);
   if (watched === "continue") {
-    context.df.continueAsNew({ target: input.target, alert: input.alert, carried: { ...state, generation: state.generation + 1 } });
+    context.df.continueAsNew({ target: input.target, alert: input.alert, ...(input.incidentAt !== undefined ? { incidentAt: input.incidentAt } : {}), ...(input.lookbackExpected ? { lookbackExpected: true } : {}), carried: { ...state, generation: state.generation + 1 } });
     return undefined;
   }
   return yield* finish(context, input, state.progress, state, watched);
@@ -469,6 +476,9 @@ function* finish(
   }
   const query: CaptureRef | null = state ? { target: input.target, watcher: state.watcher, captureName: state.captureName } : null;
   const lookForFile = query && (end === "deleted" || (end === "ended" && progress.networkWatcherStatus === "Stopped"));
+  // The alert's instant as the webhook gave it to a recorder (older starts: the alert's firedAt).
+  const incidentAt = input.incidentAt ?? progress.alert.firedAt;
+  let fileFound = false;
 
   if (query && lookForFile) {
     const file = yield* locateFile(context, state!.settings, query, progress);
@@ -476,8 +486,9 @@ function* finish(
       if (progress.failureReason === null) progress.failureReason = file.problem;
       else findings.push(file.problem);
     } else {
+      fileFound = true;
       // A flight recorder's lookback for this incident, when the target has one: analysed with the file as one timeline.
-      const lookback = yield* awaitLookback(context, { storagePath: file.storagePath, incidentId: context.df.instanceId, firedAt: progress.alert.firedAt, waitSeconds: state!.settings.fileWaitSeconds });
+      const lookback = yield* awaitLookback(context, { storagePath: file.storagePath, incidentId: context.df.instanceId, firedAt: incidentAt, waitSeconds: state!.settings.fileWaitSeconds, expected: input.lookbackExpected === true });
       progress.phase = "analysing";
       publish(context, progress);
       try {
@@ -489,6 +500,24 @@ function* finish(
         yield* compareWithBaseline(context, input.target, progress, file.storagePath, findings);
       } catch (error) {
         findings.push(`The capture file could not be analysed: ${firstLine(error)}`);
+      }
+    }
+  }
+  if (!fileFound && state && progress.storagePath) {
+    // No file from the capture (it could not run, or its file never came): the minutes before the alert that a
+    // recorder secured are the only packets of this incident, and are analysed and notified all the same.
+    const lookback = yield* awaitLookback(context, { storagePath: progress.storagePath, incidentId: context.df.instanceId, firedAt: incidentAt, waitSeconds: state.settings.fileWaitSeconds, expected: input.lookbackExpected === true });
+    if (lookback) {
+      progress.phase = "analysing";
+      publish(context, progress);
+      try {
+        const analysis = (yield context.df.callActivityWithRetry(ANALYSE_CAPTURE, armRetry, { storagePath: progress.storagePath, lookback, lookbackOnly: true })) as AnalyseOutput;
+        progress.analysis = analysis.summary;
+        progress.reportPath = analysis.reportPath;
+        findings.push(...analysis.findings);
+        if (analysis.onsets) onsets.push(...analysis.onsets);
+      } catch (error) {
+        findings.push(`The recorder's lookback could not be analysed: ${firstLine(error)}`);
       }
     }
   }

@@ -200,7 +200,16 @@ function* record(context: OrchestrationContext, target: CaptureTargetRef, state:
       continue;
     }
     const session = state.session;
-    const status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, sessionRef(target, state, session.name))) as QueryCaptureOutput;
+    let status: QueryCaptureOutput;
+    try {
+      status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, sessionRef(target, state, session.name))) as QueryCaptureOutput;
+    } catch (error) {
+      // ARM unreachable or throttled past the retries: an eternal recorder must not end over it (its session would
+      // record on untracked). It says so and looks again after a poll.
+      state.lastError = `Could not look at the session ${session.name}: ${firstLine(error)}`;
+      yield* wait(context, state, events, nextLookAt(context.df.currentUtcDateTime, new Date(session.renewAt), state.settings.pollSeconds));
+      continue;
+    }
     state.polls += 1;
     state.sessionStatus = status.exists ? status.status : "Deleted";
     const now = context.df.currentUtcDateTime;
@@ -319,13 +328,19 @@ function* newSession(context: OrchestrationContext, target: CaptureTargetRef, st
 function* awaitRunning(context: OrchestrationContext, ref: RecorderSessionRef): Generator<Task, { storagePath: string | null } | { problem: string }, unknown> {
   const giveUpAt = addSeconds(context.df.currentUtcDateTime, START_WAIT_SECONDS);
   for (let attempt = 0; ; attempt++) {
-    const resource = (yield context.df.callActivityWithRetry(GET_RECORDER_SESSION, armRetry, ref)) as CaptureResourceState;
+    let resource: CaptureResourceState;
+    let status: QueryCaptureOutput | null = null;
+    try {
+      resource = (yield context.df.callActivityWithRetry(GET_RECORDER_SESSION, armRetry, ref)) as CaptureResourceState;
+      if (resource.exists && resource.provisioningState === "Succeeded") status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, ref)) as QueryCaptureOutput;
+    } catch (error) {
+      return { problem: `Could not read the session ${ref.sessionName} while it started: ${firstLine(error)}` };
+    }
     if (!resource.exists) return { problem: `The session ${ref.sessionName} was deleted outside alertcap before it ran.` };
     if (resource.provisioningState === "Failed" || resource.provisioningState === "Canceled") {
       return { problem: `Network Watcher could not create the session ${ref.sessionName}: its create ended ${resource.provisioningState}.` };
     }
-    if (resource.provisioningState === "Succeeded") {
-      const status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, ref)) as QueryCaptureOutput;
+    if (status) {
       if (!status.exists) return { problem: `The session ${ref.sessionName} was deleted outside alertcap before it ran.` };
       if (status.status === "Running") return { storagePath: resource.storagePath };
       if (status.status === "Error" || status.status === "Stopped") {
@@ -354,6 +369,9 @@ function* renew(context: OrchestrationContext, target: CaptureTargetRef, state: 
   }
   yield* retire(context, target, state, old);
   state.session = next.session;
+  // A create runs at least once: a late re-run of an earlier one recreates a session this recorder retired, and
+  // nothing else would stop it before its own time limit. (The one just retired is on its way out already.)
+  yield* sweep(context, target, state, [next.session.name, old.name]);
   state.phase = "recording";
   state.retries = 0;
   state.renewals += 1;
@@ -454,6 +472,7 @@ function* secureIncident(context: OrchestrationContext, target: CaptureTargetRef
       });
       if (!arrived) notes.push(`The last file of ${old.name} had not arrived ${LAST_FILE_WAIT_SECONDS} s after the cut.`);
       yield* sendQuietly(context, DELETE_RECORDER_SESSION, ref);
+      yield* sweep(context, target, state, [next.session.name, old.name]);
       withNote(state, nowIso(context), `cut for ${alert.incidentId.slice(0, 100)}: ${next.session.name} runs, ${old.name} stopped`);
     }
   }
@@ -475,8 +494,13 @@ function* awaitLastFile(
 ): Generator<Task, boolean, unknown> {
   const giveUpAt = addSeconds(new Date(stoppedAt), LAST_FILE_WAIT_SECONDS);
   for (let attempt = 0; ; attempt++) {
-    const status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, ref)) as QueryCaptureOutput;
-    if (!status.exists || status.status === "Stopped" || status.status === "Error") {
+    let status: QueryCaptureOutput | null = null;
+    try {
+      status = (yield context.df.callActivityWithRetry(QUERY_RECORDER_SESSION, armRetry, ref)) as QueryCaptureOutput;
+    } catch {
+      // Unreadable for now: checked again on the next timer, until the bounded wait ends.
+    }
+    if (status && (!status.exists || status.status === "Stopped" || status.status === "Error")) {
       const secured = yield* copy();
       const newest = secured?.newestClosedAt[ref.sessionName] ?? null;
       if (newest !== null && newest >= stoppedAt) return true;
