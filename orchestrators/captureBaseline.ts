@@ -10,6 +10,7 @@ import { COMPARE_WITH_BASELINE, type CompareInput, type CompareOutput, RECORD_LA
 import type { CaptureTargetRef } from "../domain/capture/plan.js";
 import type { CaptureProgress } from "../domain/capture/progress.js";
 import { leadWith, unavailableLine } from "../domain/diff/baselineChoice.js";
+import { firstLine } from "./retryPolicy.js";
 
 /** Reading two captures can meet a transient storage error; a few retries, then the capture notifies without it. */
 const baselineRetry = (() => {
@@ -18,7 +19,6 @@ const baselineRetry = (() => {
   return options;
 })();
 
-const firstLine = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split("\n")[0]!.trim();
 
 /** Runs after a successful analysis of the capture at `storagePath`; rewrites `findings` in place. */
 export function* compareWithBaseline(

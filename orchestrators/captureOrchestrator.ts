@@ -38,6 +38,7 @@ import { type CaptureEventFields, type CaptureEventName, eventLine } from "../do
 import { compareWithBaseline } from "./captureBaseline.js";
 import { awaitLookback } from "./captureLookback.js";
 import { ALERT_RESOLVED_EVENT, CAPTURE_ORCHESTRATOR, STOP_REQUESTED_EVENT } from "./names.js";
+import { armRetry, firstLine } from "./retryPolicy.js";
 
 export interface CaptureOrchestrationInput {
   target: CaptureTargetRef;
@@ -83,26 +84,12 @@ const AGENT_WAIT_SECONDS = 900;
 const AGENT_WAIT = { firstSeconds: 5, capSeconds: 30, maxChecks: 24 };
 const FILE_WAIT = { firstSeconds: 2, capSeconds: 60, maxChecks: 24 };
 
-/** ARM calls ride out throttling and transient errors here, on top of the SDK's own retries. */
-const armRetry = (() => {
-  const options = new df.RetryOptions(5_000, 5);
-  options.backoffCoefficient = 2;
-  options.maxRetryIntervalInMilliseconds = 60_000;
-  return options;
-})();
-
 /** Notifying is at-least-once: a retried activity sends again with the same idempotency key, and receivers drop it. */
 const notifyRetry = (() => {
   const options = new df.RetryOptions(10_000, 3);
   options.backoffCoefficient = 3;
   return options;
 })();
-
-const firstLine = (error: unknown): string => {
-  const text = error instanceof Error ? error.message : String(error);
-  // durable-functions reports an activity failure as "<Reason> \n <Details>"; the reason is the readable part.
-  return text.split("\n")[0]!.trim();
-};
 
 const addSeconds = (date: Date, seconds: number): Date => new Date(date.getTime() + seconds * 1000);
 

@@ -43,6 +43,7 @@ import {
 } from "../domain/recorder/state.js";
 import { type CaptureEventFields, type CaptureEventName, eventLine } from "../domain/telemetry/events.js";
 import { ALERT_FIRED_EVENT, DISARM_EVENT, RECORDER_ORCHESTRATOR } from "./names.js";
+import { armRetry, firstLine } from "./retryPolicy.js";
 
 export type { RecorderOrchestrationInput } from "../domain/recorder/state.js";
 
@@ -54,15 +55,7 @@ const START_WAIT_SECONDS = 300;
 const LAST_FILE_WAIT_SECONDS = 300;
 const LAST_FILE_WAIT = { firstSeconds: 2, capSeconds: 30, maxChecks: 12 };
 
-const armRetry = (() => {
-  const options = new df.RetryOptions(5_000, 5);
-  options.backoffCoefficient = 2;
-  options.maxRetryIntervalInMilliseconds = 60_000;
-  return options;
-})();
-
 const addSeconds = (date: Date, seconds: number): Date => new Date(date.getTime() + seconds * 1000);
-const firstLine = (error: unknown): string => (error instanceof Error ? error.message : String(error)).split("\n")[0]!.trim();
 
 /**
  * The events a recorder answers. durable-functions keeps, per event name, a list with an entry for every time a
