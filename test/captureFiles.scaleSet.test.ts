@@ -2,17 +2,14 @@
 // `…/virtualmachinescalesets/{vmss}/{yyyy}/{MM}/{dd}/packetcapture_{HH}_{mm}_{ss}_{fff}` and one `.cap` per instance
 // lies under it. Real Azurite, real capture files (test/fixtures/pcaps) uploaded as Network Watcher names them; the
 // locate check (captureFileProperties) and the analyse activity read them through the product's own code.
-import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import type { ContainerClient } from "@azure/storage-blob";
+import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyseCaptureFile } from "../activities/analyseCapture.js";
 import { captureFileProperties } from "../azure/captureFiles.js";
 import { analyzeCapture } from "../domain/pcap/analyzeCapture.js";
-import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
-import { SAMPLE_STORAGE_ID } from "../local/stack.js";
+import { type CaptureAccount, startCaptureAccount } from "./support/captureAccount.js";
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../test/fixtures/pcaps/${name}`, import.meta.url));
 const HTTP = fixture("dpkt-http.pcap"); // 43 packets, 41 TCP
@@ -22,25 +19,16 @@ const ACCOUNT_URL = "https://alertcapcaptures.blob.core.windows.net";
 const SCALE_SET = "subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-app/providers/microsoft.compute/virtualmachinescalesets/vmss-api";
 const VM = "subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-app/providers/microsoft.compute/virtualmachines/vm-web-1";
 
-let azurite: Service;
-let dataDir: string;
+let account: CaptureAccount;
 let container: ContainerClient;
-const saved = { ...process.env };
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "alertcap-vmss-"));
-  azurite = await startAzurite(dataDir);
-  const connection = azuriteConnectionString(azurite.ready[0]!);
-  Object.assign(process.env, { ALERTCAP_CAPTURE_BLOB_CONNECTION: connection, ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID });
-  delete process.env.ALERTCAP_CLOUD;
-  container = BlobServiceClient.fromConnectionString(connection).getContainerClient("network-watcher-logs");
-  await container.createIfNotExists();
+  account = await startCaptureAccount("vmss");
+  container = account.container;
 });
 
 afterAll(async () => {
-  process.env = saved;
-  await azurite?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await account?.stop();
 });
 
 const upload = (blobName: string, bytes: Buffer) => container.getBlockBlobClient(blobName).uploadData(bytes);

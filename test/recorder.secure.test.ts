@@ -1,18 +1,15 @@
 // The recorder's secureLookback activity against real Azurite: lookback.json is read back from Blob storage before
 // each pass (to copy only what is new), and anything that can write the container can write it. A crafted manifest in
 // the incident's folder must not stop alertcap securing the ring, nor ride along unchecked into the new manifest.
-import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import type { ContainerClient } from "@azure/storage-blob";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { secureLookback } from "../activities/recorderActivities.js";
 import { parseCaptureTarget } from "../domain/alerts/armId.js";
 import { targetRef } from "../domain/recorder/armRequest.js";
 import { incidentFolder, LOOKBACK_MANIFEST, type LookbackManifest, recorderSessionName } from "../domain/recorder/plan.js";
-import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
-import { SAMPLE_STORAGE_ID } from "../local/stack.js";
 import { vmId } from "./support/alerts.js";
+import { type CaptureAccount, startCaptureAccount } from "./support/captureAccount.js";
 
 const ACCOUNT_URL = "https://alertcapcaptures.blob.core.windows.net";
 const FIRED = "2027-03-01T09:00:00.000Z";
@@ -22,19 +19,12 @@ const target = targetRef(parsed.target);
 const session = recorderSessionName(target, new Date("2027-03-01T08:00:00Z"));
 const ringFolder = "subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-app/providers/microsoft.compute/virtualmachines/vm-web-1/2027/03/01/packetcapture_08_00_00_000";
 
-let azurite: Service;
-let dataDir: string;
+let account: CaptureAccount;
 let container: ContainerClient;
-const saved = { ...process.env };
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "alertcap-secure-"));
-  azurite = await startAzurite(dataDir);
-  const connection = azuriteConnectionString(azurite.ready[0]!);
-  Object.assign(process.env, { ALERTCAP_CAPTURE_BLOB_CONNECTION: connection, ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID, ALERTCAP_ALLOW_ANY_SCOPE: "true" });
-  delete process.env.ALERTCAP_CLOUD;
-  container = BlobServiceClient.fromConnectionString(connection).getContainerClient("network-watcher-logs");
-  await container.createIfNotExists();
+  account = await startCaptureAccount("secure", { ALERTCAP_ALLOW_ANY_SCOPE: "true" });
+  container = account.container;
   // Two ring files closed within the ten minutes before the alert.
   for (const [seq, closed] of [[1, "2027-03-01T08:55:00Z"], [2, "2027-03-01T08:59:00Z"]] as const) {
     await container.getBlockBlobClient(`${ringFolder}/vm-web-1_00000${seq}.cap`).uploadData(Buffer.from(`ring file ${seq}`), { metadata: { closedat: closed } });
@@ -42,9 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  process.env = saved;
-  await azurite?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await account?.stop();
 });
 
 describe("securing a lookback over a crafted lookback.json", () => {

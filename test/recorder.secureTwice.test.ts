@@ -3,17 +3,13 @@
 // the same input. A late re-run of the recorder's first pass (complete=false) must not undo the cut's last pass: the
 // capture would wait its whole file wait for a manifest that no longer says complete, and read it without the last
 // file. Real Azurite, the activity's own handler.
-import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type { ContainerClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { secureLookback } from "../activities/recorderActivities.js";
 import { ManifestChangedError, readLookbackManifestVersion, writeLookbackManifest } from "../azure/lookbackFiles.js";
 import type { SecureLookbackInput } from "../activities/contracts.js";
 import { incidentFolder, type LookbackManifest, recorderSessionName } from "../domain/recorder/plan.js";
-import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
-import { SAMPLE_STORAGE_ID } from "../local/stack.js";
+import { type CaptureAccount, startCaptureAccount } from "./support/captureAccount.js";
 
 const ACCOUNT_URL = "https://alertcapcaptures.blob.core.windows.net";
 const VM_ID = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm-web-1";
@@ -21,26 +17,17 @@ const TARGET = { id: VM_ID, kind: "virtualMachine" as const, subscriptionId: "00
 const RING = "subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-app/providers/microsoft.compute/virtualmachines/vm-web-1/2027/03/01/packetcapture_08_00_00_000";
 const INCIDENT = "alertcap-vm-web-1-twice";
 
-let azurite: Service;
-let dataDir: string;
+let account: CaptureAccount;
 let container: ContainerClient;
-const saved = { ...process.env };
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "alertcap-secure-twice-"));
-  azurite = await startAzurite(dataDir);
-  const connection = azuriteConnectionString(azurite.ready[0]!);
-  Object.assign(process.env, { ALERTCAP_CAPTURE_BLOB_CONNECTION: connection, ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID, ALERTCAP_ALLOW_ANY_SCOPE: "true" });
-  delete process.env.ALERTCAP_CLOUD;
+  account = await startCaptureAccount("secure-twice", { ALERTCAP_ALLOW_ANY_SCOPE: "true" });
   delete process.env.ALERTCAP_ALLOWED_SCOPES;
-  container = BlobServiceClient.fromConnectionString(connection).getContainerClient("network-watcher-logs");
-  await container.createIfNotExists();
+  container = account.container;
 });
 
 afterAll(async () => {
-  process.env = saved;
-  await azurite?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await account?.stop();
 });
 
 /** A ring file as Network Watcher leaves it: closed (uploaded) at `closedAt`. */

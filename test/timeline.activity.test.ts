@@ -1,42 +1,29 @@
 // The capture side of the flight recorder against real Azurite: a recorder's lookback.json and ring copies in the
 // incident's folder (written here as the recorder writes them), the forward capture where Network Watcher puts it;
 // the read and analyse activities find the manifest, check every path, and report one timeline with the alert marked.
-import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type { ContainerClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyseCaptureFile } from "../activities/analyseCapture.js";
 import { readLookback } from "../activities/readLookback.js";
 import { incidentFolder, type LookbackManifest } from "../domain/recorder/plan.js";
-import { azuriteConnectionString, type Service, startAzurite } from "../local/services.js";
-import { SAMPLE_STORAGE_ID } from "../local/stack.js";
 import { captureOf, iso, trafficPackets } from "./timeline.captures.js";
+import { type CaptureAccount, startCaptureAccount } from "./support/captureAccount.js";
 
 const ACCOUNT_URL = "https://alertcapcaptures.blob.core.windows.net";
 const VM = "subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-app/providers/microsoft.compute/virtualmachines/vm-web-1";
 const ALERT = 600;
 const INCIDENT = "alertcap-vm-web-1-abc";
 
-let azurite: Service;
-let dataDir: string;
+let account: CaptureAccount;
 let container: ContainerClient;
-const saved = { ...process.env };
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "alertcap-timeline-"));
-  azurite = await startAzurite(dataDir);
-  const connection = azuriteConnectionString(azurite.ready[0]!);
-  Object.assign(process.env, { ALERTCAP_CAPTURE_BLOB_CONNECTION: connection, ALERTCAP_CAPTURE_STORAGE_ID: SAMPLE_STORAGE_ID });
-  delete process.env.ALERTCAP_CLOUD;
-  container = BlobServiceClient.fromConnectionString(connection).getContainerClient("network-watcher-logs");
-  await container.createIfNotExists();
+  account = await startCaptureAccount("timeline");
+  container = account.container;
 });
 
 afterAll(async () => {
-  process.env = saved;
-  await azurite?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await account?.stop();
 });
 
 const upload = (blobName: string, bytes: Buffer | string) => container.getBlockBlobClient(blobName).uploadData(Buffer.from(bytes));
