@@ -18,7 +18,8 @@ import { type Receiver, startReceiver } from "./support/receiver.js";
 
 // A virtual time after the real one: activities stamp some times from the real clock, which must not run ahead of it.
 const START = new Date("2027-03-01T08:00:00Z");
-const FAILING_FROM = new Date(START.getTime() + 13 * 60_000);
+// Armed half an hour before the failure: the ring then also holds a quiet window before the 10-minute lookback.
+const FAILING_FROM = new Date(START.getTime() + 33 * 60_000);
 const ALERT_AT = new Date(FAILING_FROM.getTime() + 60_000);
 const VM = vmId("vm-web-1");
 
@@ -132,6 +133,13 @@ describe("flight recorder demo: a failure that began before the alert", () => {
     // Every notification leads with it.
     const generic = receiver.received.find((r) => r.path === "/generic")!.json as { data: { findings: string[] } };
     expect(generic.data.findings[0]).toBe(first!.text);
+    // And, after the onsets, what changed against the recorder's quiet window (ALERTCAP_BASELINE=auto).
+    expect(manifest.baseline.length).toBeGreaterThan(0);
+    const changed = generic.data.findings.findIndex((f) => f.startsWith("What changed since the recorder's quiet window"));
+    expect(changed, generic.data.findings.join("\n")).toBeGreaterThan(0);
+    expect(changed).toBeGreaterThanOrEqual(output.analysis.incident.onsets.length);
+    expect(generic.data.findings.slice(changed).join(" ")).toMatch(/SERVFAIL|5xx/);
+    expect(html).toContain("What changed since the recorder&#39;s quiet window");
     const teams = receiver.received.find((r) => r.path === "/teams")!.json as { attachments: Array<{ content: { body: Array<{ text?: string }> } }> };
     const teamsTexts = teams.attachments[0]!.content.body.map((b) => b.text ?? "");
     expect(teamsTexts[1]).toMatch(/^When it began/);
@@ -144,7 +152,7 @@ describe("flight recorder demo: a failure that began before the alert", () => {
     console.log(
       `flight recorder demo: ${manifest.lookback.length} ring files secured; first copy ${securedVirtual} s after the alert on the durable clock ` +
         `(${((securedRealMs ?? 0) / 1000).toFixed(2)} s of real time from the webhook's POST to the manifest), complete ${completeVirtual} s after it; ` +
-        `onset: ${first!.text}`,
+        `onset: ${first!.text} | ${generic.data.findings[changed]}`,
     );
 
     // The screenshot for docs/flight-recorder.md (when Chromium is installed, as in CI).
