@@ -146,6 +146,14 @@ async function folderFiles(container: ContainerClient, folder: string): Promise<
 }
 
 /**
+ * Whether `blobName` is one of the files Network Watcher leaves for a `.cap` storagePath's stem (the path without
+ * `.cap`): under the stem as a folder (`{stem}/…`) or beside it (`{stem}_…`, in the same folder).
+ */
+export function isFileOfStem(blobName: string, stem: string): boolean {
+  return blobName.startsWith(`${stem}/`) || (blobName.startsWith(`${stem}_`) && !blobName.includes("/", stem.length));
+}
+
+/**
  * The `.cap` files a scale-set capture reported as `{stem}.cap` left per instance: Network Watcher reports an AzureVMSS
  * capture's storagePath ending in `.cap` (Az.Network New-AzNetworkWatcherPacketCaptureV2, example 2) although it
  * writes one file per instance, under the stem as a folder (`{stem}/…`) or beside it (`{stem}_…`).
@@ -158,7 +166,7 @@ async function instanceFilesOfCapPath(container: ContainerClient, path: string):
   const stemName = stem.slice(parent.length);
   const files: CaptureFile[] = [];
   for await (const blob of container.listBlobsFlat({ prefix: `${stem}_` })) {
-    if (!/\.cap$/i.test(blob.name) || blob.name.includes("/", stem.length)) continue;
+    if (!/\.cap$/i.test(blob.name) || !isFileOfStem(blob.name, stem)) continue;
     // `{stem}_{id}.cap`: what follows the stem names the instance.
     files.push({ blobName: blob.name, instance: instanceOf(blob.name.slice(parent.length + stemName.length + 1), ""), sizeBytes: blob.properties.contentLength ?? 0 });
   }
@@ -169,8 +177,7 @@ async function instanceFilesOfCapPath(container: ContainerClient, path: string):
 function isCaptureFileOf(blobName: string, path: string): boolean {
   if (blobName === path || blobName.startsWith(`${path}/`)) return true;
   if (!/\.cap$/i.test(path)) return false;
-  const stem = path.replace(/\.cap$/i, "");
-  return blobName.startsWith(`${stem}/`) || (blobName.startsWith(`${stem}_`) && !blobName.includes("/", stem.length));
+  return isFileOfStem(blobName, path.replace(/\.cap$/i, ""));
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import type { RingFile } from "../domain/recorder/lookback.js";
 import { incidentFolder, LOOKBACK_MANIFEST, type LookbackManifest } from "../domain/recorder/plan.js";
-import { checkStoragePath, StoragePathRefusedError } from "./captureFiles.js";
+import { checkStoragePath, isFileOfStem, StoragePathRefusedError } from "./captureFiles.js";
 
 /**
  * Blob metadata a ring file may carry with its close time. Network Watcher's real uploads are not documented to carry
@@ -25,7 +25,7 @@ const folderOf = (path: string): string => path.replace(/\.cap$/i, "").replace(/
  */
 export function isRingFileOf(blobName: string, stem: string): boolean {
   if (!/\.cap$/i.test(blobName)) return false;
-  return blobName.startsWith(`${stem}/`) || blobName === `${stem}.cap` || (blobName.startsWith(`${stem}_`) && !blobName.includes("/", stem.length));
+  return blobName === `${stem}.cap` || isFileOfStem(blobName, stem);
 }
 
 /** A ring file's name below its session's stem, as it is copied into an incident's folder. */
