@@ -11,7 +11,7 @@ import { checkStoragePath, StoragePathRefusedError } from "../azure/captureFiles
 import { storageAccountFor } from "../domain/capture/settings.js";
 import type { CaptureResourceState, CreateCaptureOutput, QueryCaptureOutput } from "../domain/capture/steps.js";
 import { type RingFile, selectRingFiles } from "../domain/recorder/lookback.js";
-import { incidentFolder, isRecorderSessionFor, LOOKBACK_MANIFEST, type LookbackManifest, type SecuredFile } from "../domain/recorder/plan.js";
+import { compactTime, incidentFolder, isRecorderSessionFor, LOOKBACK_MANIFEST, type LookbackManifest, type SecuredFile } from "../domain/recorder/plan.js";
 import { parseRecorderSettings, type RecorderSettings } from "../domain/recorder/settings.js";
 import {
   CHECK_RECORDER_TARGET,
@@ -216,7 +216,7 @@ export async function secureLookback(input: SecureLookbackInput): Promise<Secure
     if (earlier !== undefined && earlier !== file.closedAt) {
       // The ring rewrote this name since an earlier pass copied it (ring file names are not documented to be unique):
       // the newer packets get a copy of their own, beside the earlier one.
-      destination = `${destination.replace(/\.cap$/i, "")}-${file.closedAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").toLowerCase()}.cap`;
+      destination = `${destination.replace(/\.cap$/i, "")}-${compactTime(file.closedAt)}.cap`;
       url = container!.getBlobClient(destination).url;
     }
     if (!copied.has(url)) {

@@ -58,14 +58,22 @@ export const CAPTURE_NAME_PREFIX = "alertcap-";
  * lower-case letters, digits and `-`. `attempt` > 0 picks an alternative when someone else's capture holds the name.
  */
 export function captureName(target: CaptureTargetRef, startedAt: Date, attempt = 0): string {
-  const base = captureNameBase(target);
-  const stamp = startedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-").toLowerCase();
-  return `${CAPTURE_NAME_PREFIX}${base}-${stamp}${attempt > 0 ? `-${attempt + 1}` : ""}`;
+  return `${CAPTURE_NAME_PREFIX}${captureNameBase(target)}-${nameStamp(startedAt)}${attempt > 0 ? `-${attempt + 1}` : ""}`;
+}
+
+/** The target's name (and instance ID) in the letters ARM names allow, at most 40 of them; "" when none is left. */
+export function targetNameBase(target: Pick<CaptureTargetRef, "name" | "instanceId">): string {
+  const instance = target.instanceId !== undefined ? `-${target.instanceId}` : "";
+  return `${target.name}${instance}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40);
+}
+
+/** An instant to the second as names carry it: `yyyymmdd-hhmmss` (UTC). */
+export function nameStamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-").toLowerCase();
 }
 
 function captureNameBase(target: CaptureTargetRef): string {
-  const instance = target.instanceId !== undefined ? `-${target.instanceId}` : "";
-  return `${target.name}${instance}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "target";
+  return targetNameBase(target) || "target";
 }
 
 /** Whether `name` is one alertcap would give a capture of `target` (any start time, any attempt). */

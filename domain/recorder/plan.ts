@@ -3,7 +3,7 @@
 // Pure functions: the recorder orchestration, the capture orchestration, the webhook and the CLI all agree through
 // this module and nothing else.
 import { createHash } from "node:crypto";
-import type { CaptureTargetRef } from "../capture/plan.js";
+import { type CaptureTargetRef, nameStamp, targetNameBase } from "../capture/plan.js";
 
 /** Network Watcher's continuous-capture limits (REST spec 2024-05-01 and later: `captureSettings`). */
 export const CONTINUOUS_CAPTURE_LIMITS = {
@@ -44,17 +44,13 @@ function targetHash(target: Pick<CaptureTargetRef, "id">): string {
   return createHash("sha256").update(target.id.toLowerCase()).digest("hex").slice(0, HASH_HEX_LENGTH);
 }
 
-function readableName(target: Pick<CaptureTargetRef, "name" | "instanceId">): string {
-  const names = target.instanceId === undefined ? [target.name] : [target.name, target.instanceId];
-  return names.join("-").toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40);
-}
 
 /**
  * The durable instance that records `target`: one per target, so arming twice is one recorder, and the webhook can
  * find a target's recorder from the alert alone. Same safe alphabet as the capture instance IDs.
  */
 export function recorderInstanceId(target: Pick<CaptureTargetRef, "id" | "name" | "instanceId">): string {
-  const readable = readableName(target);
+  const readable = targetNameBase(target);
   return readable === "" ? `rec-${targetHash(target)}` : `rec-${readable}-${targetHash(target)}`;
 }
 
@@ -65,13 +61,12 @@ export function recorderInstanceId(target: Pick<CaptureTargetRef, "id" | "name" 
 export const RECORDER_SESSION_PREFIX = "alertrec-";
 
 export function recorderSessionName(target: Pick<CaptureTargetRef, "id" | "name" | "instanceId">, requestedAt: Date): string {
-  const stamp = requestedAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace("T", "-").toLowerCase();
-  return `${RECORDER_SESSION_PREFIX}${readableName(target) || "target"}-${targetHash(target)}-${stamp}`;
+  return `${RECORDER_SESSION_PREFIX}${targetNameBase(target) || "target"}-${targetHash(target)}-${nameStamp(requestedAt)}`;
 }
 
 /** Whether `name` is a session a recorder of `target` would have created (any time). */
 export function isRecorderSessionFor(name: string, target: Pick<CaptureTargetRef, "id" | "name" | "instanceId">): boolean {
-  const prefix = `${RECORDER_SESSION_PREFIX}${readableName(target) || "target"}-${targetHash(target)}-`;
+  const prefix = `${RECORDER_SESSION_PREFIX}${targetNameBase(target) || "target"}-${targetHash(target)}-`;
   return name.toLowerCase().startsWith(prefix) && /^\d{8}-\d{6}$/.test(name.slice(prefix.length));
 }
 
@@ -124,6 +119,10 @@ export const LOOKBACK_MANIFEST = "lookback.json";
  * an incident's files. Capture instance IDs repeat per target, so the alert's time makes the folder unique.
  */
 export function incidentFolder(incidentId: string, firedAt: string): string {
-  const stamp = firedAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").toLowerCase();
-  return `alertcap-incidents/${incidentId}/${stamp}`;
+  return `alertcap-incidents/${incidentId}/${compactTime(firedAt)}`;
+}
+
+/** An ISO 8601 instant (UTC) as blob names carry it: `yyyymmddthhmmssz`, to the second. */
+export function compactTime(iso: string): string {
+  return iso.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").toLowerCase();
 }
