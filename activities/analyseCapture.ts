@@ -8,9 +8,9 @@ import { analyzeCapture, CaptureFormatError, type CaptureSummary } from "../doma
 import { analyzeInstances, instanceFigures, instanceFindings, type InstanceFigures, siblingComparison } from "../domain/pcap/analyzeInstances.js";
 import { htmlReport } from "../domain/pcap/htmlReport.js";
 import { keyFindings } from "../domain/pcap/keyFindings.js";
-import { lookbackManifestUrl, readLookbackManifestJson } from "../azure/lookbackManifest.js";
+import { readIncidentManifest } from "../azure/lookbackManifest.js";
 import { analyzeIncident, type IncidentFile } from "../domain/incident/analyzeIncident.js";
-import { lookbackInOrder, lookbackSecondsOf, parseLookbackManifest } from "../domain/incident/lookbackManifest.js";
+import { lookbackInOrder, lookbackSecondsOf } from "../domain/incident/lookbackManifest.js";
 import { ANALYSE_CAPTURE, type AnalyseInput, type AnalyseOutput, type LookbackInput } from "./contracts.js";
 
 /** The output is kept in durable state: the summary without its timeline buckets stays small. */
@@ -58,9 +58,8 @@ async function analyseInstances(storagePath: string, files: CaptureFile[]): Prom
  * one timeline with the alert marked; the onsets lead the findings. Without a readable manifest: the capture alone.
  */
 async function analyseWithLookback(storagePath: string, files: CaptureFile[], lookback: LookbackInput): Promise<AnalyseOutput | null> {
-  const text = await readLookbackManifestJson(lookbackManifestUrl(storagePath, lookback.incidentId, lookback.firedAt));
-  const manifest = text === null ? "the lookback manifest is gone" : parseLookbackManifest(text, lookback.incidentId, lookback.firedAt);
-  if (typeof manifest === "string") return null;
+  const manifest = await readIncidentManifest(storagePath, lookback.incidentId, lookback.firedAt);
+  if (manifest === null || typeof manifest === "string") return null;
   const notes = [...manifest.notes, ...lookback.notes];
   const incidentFiles: IncidentFile[] = [];
   for (const secured of lookbackInOrder(manifest)) {

@@ -4,7 +4,8 @@
 // Also records each completed capture as its target's last one, for the next capture to compare with.
 import * as df from "durable-functions";
 import { type CaptureFile, listCaptureFiles, openListedCaptureFile } from "../azure/captureFiles.js";
-import { type LastCapture, readLastCapture, readLookbackManifest, writeLastCapture } from "../azure/baselineIndex.js";
+import { type LastCapture, readLastCapture, writeLastCapture } from "../azure/baselineIndex.js";
+import { readIncidentManifest } from "../azure/lookbackManifest.js";
 import { chooseBaseline, parseBaselineSetting, type SourceState, unavailableLine, whatChangedLines } from "../domain/diff/baselineChoice.js";
 import { scaleSetDiff, type SideProfiles } from "../domain/diff/scaleSetDiff.js";
 import { analyzeInstances, type InstanceSource } from "../domain/pcap/analyzeInstances.js";
@@ -46,7 +47,8 @@ const minute = (iso: string | null): string => (iso ? `${iso.slice(0, 16).replac
 async function recorderState(input: CompareInput): Promise<{ state: SourceState; manifest: LookbackManifest | null }> {
   if (!input.firedAt) return { state: { state: "absent", why: "the alert carries no firing time to find the recorder's files by" }, manifest: null };
   try {
-    const manifest = await readLookbackManifest(input.storagePath, input.instanceId, input.firedAt);
+    const manifest = await readIncidentManifest(input.storagePath, input.instanceId, input.firedAt);
+    if (typeof manifest === "string") throw new Error(manifest);
     if (!manifest) return { state: { state: "absent", why: "no recorder secured files for this alert: none is armed on the target, or it was not told" }, manifest };
     if (manifest.baseline.length === 0) {
       const why = manifest.notes.length > 0 ? `: ${manifest.notes.join("; ")}` : "";

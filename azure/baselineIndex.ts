@@ -1,14 +1,11 @@
 // Where the baselines of a target lie in Blob storage: the last completed capture's location, one small JSON blob per
 // target (`alertcap-targets/{capture instance ID}/last.json` in the capture account's `network-watcher-logs`
-// container, beside the captures it points at), and the recorder's lookback manifest of an incident (read as the
-// lookback timeline reads it: azure/lookbackManifest.ts, domain/incident/lookbackManifest.ts). Both live in the
+// container, beside the captures it points at). The recorder's quiet window comes from the incident's lookback manifest,
+// read as the timeline reads it (readIncidentManifest in azure/lookbackManifest.ts). Both live in the
 // container of the incident's own capture, reached through checkStoragePath, so nothing here reads or writes outside
 // the capture accounts alertcap is configured with. What they say is checked again before use: anyone who may write
 // the container may write these blobs.
-import { parseLookbackManifest } from "../domain/incident/lookbackManifest.js";
-import type { LookbackManifest } from "../domain/recorder/plan.js";
 import { checkStoragePath } from "./captureFiles.js";
-import { lookbackManifestUrl, readLookbackManifestJson } from "./lookbackManifest.js";
 
 /** The last completed capture of a target: what the next capture on it compares with (ALERTCAP_BASELINE=last-capture). */
 export interface LastCapture {
@@ -75,14 +72,3 @@ export async function writeLastCapture(record: LastCapture): Promise<void> {
     .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: "application/json" } });
 }
 
-/**
- * The recorder's manifest for this incident (in the container of the incident's capture), or null when none. Read and
- * checked as the lookback timeline reads it (its files must lie in the incident's folder); throws with why otherwise.
- */
-export async function readLookbackManifest(storagePath: string, incidentId: string, firedAt: string): Promise<LookbackManifest | null> {
-  const text = await readLookbackManifestJson(lookbackManifestUrl(storagePath, incidentId, firedAt));
-  if (text === null) return null;
-  const manifest = parseLookbackManifest(text, incidentId, firedAt);
-  if (typeof manifest === "string") throw new Error(manifest);
-  return manifest;
-}

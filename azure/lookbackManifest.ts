@@ -2,7 +2,8 @@
 // secures the lookback beside the captures). Read with readLookbackManifest (lookbackFiles.ts), which checks the path.
 import { CAPTURE_CONTAINER, StoragePathRefusedError } from "./captureFiles.js";
 import { readLookbackManifest } from "./lookbackFiles.js";
-import { incidentFolder, LOOKBACK_MANIFEST } from "../domain/recorder/plan.js";
+import { parseLookbackManifest } from "../domain/incident/lookbackManifest.js";
+import { incidentFolder, LOOKBACK_MANIFEST, type LookbackManifest } from "../domain/recorder/plan.js";
 
 /** The manifest's URL in the account and container of `storagePath` (a capture's, already trusted as far as checked). */
 export function lookbackManifestUrl(storagePath: string, incidentId: string, firedAt: string): string {
@@ -23,4 +24,13 @@ export async function readLookbackManifestJson(manifestUrl: string): Promise<unk
     if (error instanceof SyntaxError) return "";
     throw error;
   }
+}
+
+/**
+ * An incident's lookback manifest beside the capture at `storagePath`, checked (parseLookbackManifest: this incident's,
+ * files in its folder only): the manifest, null while there is none, or why it cannot be used.
+ */
+export async function readIncidentManifest(storagePath: string, incidentId: string, firedAt: string): Promise<LookbackManifest | string | null> {
+  const json = await readLookbackManifestJson(lookbackManifestUrl(storagePath, incidentId, firedAt));
+  return json === null ? null : parseLookbackManifest(json, incidentId, firedAt);
 }
